@@ -1,0 +1,187 @@
+"""Write endpoints: one per command. Each translates its body to domain values, calls the
+ledger once and answers with the new version (as ETag) and log position."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.deps import Agency, IfMatch, Ledger
+from api.problems import Problem
+from api.schemas.commands import (
+    Approval,
+    AssistanceRequestCreate,
+    Cancellation,
+    Closure,
+    IncidentOpen,
+    InvolvementCreate,
+    ResponseCreate,
+    WithdrawalCreate,
+    WriteResult,
+)
+from app.ledger import Written
+
+ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422, 503)}
+router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
+REQUEST = "/{incident_id}/requests/{number}"
+
+
+def answer(written: Written, response: Response) -> WriteResult:
+    response.headers["ETag"] = f'"{written.version}"'
+    return WriteResult(
+        incident_id=str(written.incident_id), version=written.version, position=written.position
+    )
+
+
+@router.post("", status_code=201)
+def open_incident(
+    body: IncidentOpen, agency: Agency, ledger: Ledger, response: Response
+) -> WriteResult:
+    """Open an incident by asking the first agency for help."""
+    written = ledger.open_incident(
+        case_number=body.case_number,
+        nature=body.nature,
+        kind=body.kind,
+        location=body.location,
+        request=body.request.details(),
+        actor=body.actor.at(agency),
+        occurred_at=body.when(),
+    )
+    response.headers["Location"] = f"/v1/incidents/{written.incident_id}"
+    return answer(written, response)
+
+
+@router.post("/{incident_id}/requests", status_code=201)
+def request_assistance(
+    incident_id: UUID,
+    body: AssistanceRequestCreate,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    """Ask one more agency for help on this incident."""
+    written = ledger.request_assistance(
+        incident_id, body.details(), body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)
+
+
+@router.post(REQUEST + "/approve")
+def approve(
+    incident_id: UUID,
+    number: int,
+    body: Approval,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    written = ledger.approve(incident_id, number, body.actor.at(agency), body.when(), version)
+    return answer(written, response)
+
+
+@router.post(REQUEST + "/respond")
+def respond(
+    incident_id: UUID,
+    number: int,
+    body: ResponseCreate,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    """The agency asked accepts, partially accepts or declines, naming what it sends."""
+    written = ledger.respond(
+        incident_id, number, body.details(agency), body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)
+
+
+@router.post(REQUEST + "/recall")
+def recall(
+    incident_id: UUID,
+    number: int,
+    body: WithdrawalCreate,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    """The agency asked takes back all or part of what it sent."""
+    written = ledger.recall(
+        incident_id, number, body.withdrawal(), body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)
+
+
+@router.post(REQUEST + "/release")
+def release(
+    incident_id: UUID,
+    number: int,
+    body: WithdrawalCreate,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    """The requesting agency sends all or part of the responders home."""
+    written = ledger.release(
+        incident_id, number, body.withdrawal(), body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)
+
+
+@router.post(REQUEST + "/cancel")
+def cancel(
+    incident_id: UUID,
+    number: int,
+    body: Cancellation,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    written = ledger.cancel(
+        incident_id, number, body.reason, body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)
+
+
+@router.post(REQUEST + "/officers/{badge}/involvement")
+def record_involvement(
+    incident_id: UUID,
+    number: int,
+    badge: str,
+    body: InvolvementCreate,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    """Kenosha IV.C.2: what an officer did and observed."""
+    written = ledger.record_involvement(
+        incident_id,
+        number,
+        badge,
+        body.involvement,
+        body.observations,
+        body.actor.at(agency),
+        body.when(),
+        version,
+    )
+    return answer(written, response)
+
+
+@router.post("/{incident_id}/close")
+def close(
+    incident_id: UUID,
+    body: Closure,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    written = ledger.close_incident(
+        incident_id, body.outcome, body.release_all, body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)

@@ -1,0 +1,100 @@
+"""Dependencies shared by the routes, as `Annotated` aliases."""
+
+from collections.abc import Iterator
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Connection
+
+from api.problems import ApiProblem
+from app.keys import agency_of
+from app.ledger import MutualAidLedger
+from app.services import Services
+from domain.errors import IncidentNotFound
+from projections.queries import IncidentRows, incident_rows
+
+bearer = HTTPBearer(
+    auto_error=False, description="An API key created with `mutual-aid create-key`."
+)
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def ledger(s: ServicesDep) -> MutualAidLedger:
+    return s.ledger
+
+
+Ledger = Annotated[MutualAidLedger, Depends(ledger)]
+
+
+def caller_agency(
+    s: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
+    agency = agency_of(s.read_models, credentials.credentials) if credentials else None
+    if agency is None:
+        raise ApiProblem(
+            401,
+            "unauthenticated",
+            "A valid API key is required",
+            "send 'Authorization: Bearer <key>'",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return agency
+
+
+Agency = Annotated[str, Depends(caller_agency)]
+
+
+def expected_version(
+    if_match: Annotated[str | None, Header(description='The ETag last seen, e.g. "3".')] = None,
+) -> int | None:
+    if if_match is None:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise ApiProblem(
+            400, "bad-if-match", "If-Match is not an incident ETag", f"got {if_match!r}"
+        )
+    return int(tag)
+
+
+IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+def read_connection(
+    s: ServicesDep,
+    min_position: Annotated[
+        int | None, Query(ge=0, description="Wait until the projections reach this position.")
+    ] = None,
+) -> Iterator[Connection]:
+    if min_position and not s.projection.wait_for(min_position, s.settings.read_wait_seconds):
+        raise ApiProblem(
+            503,
+            "projection-behind",
+            "The read model has not caught up yet",
+            f"position {min_position} is not projected yet; retry shortly",
+            {"Retry-After": "1"},
+        )
+    with s.read_models.connect() as conn:
+        yield conn
+
+
+ReadConnection = Annotated[Connection, Depends(read_connection)]
+
+
+def visible_incident(incident_id: UUID, agency: Agency, conn: ReadConnection) -> IncidentRows:
+    rows = incident_rows(conn, incident_id, agency)
+    if rows is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    return rows
+
+
+VisibleIncident = Annotated[IncidentRows, Depends(visible_incident)]

@@ -1,0 +1,117 @@
+"""RFC 9457 problem details: the one error envelope of the whole API, and the one table that
+maps domain errors to HTTP status codes."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from domain import errors
+
+PROBLEM_TYPE = "urn:mutual-aid-ledger:problem:"
+MEDIA_TYPE = "application/problem+json"
+
+STATUS_OF: dict[type[errors.DomainError], int] = {
+    errors.InvalidCommand: 422,
+    errors.RuleViolation: 409,
+    errors.NotAuthorized: 403,
+    errors.NotFound: 404,
+    errors.DuplicateIncident: 409,
+    errors.VersionMismatch: 412,
+    errors.ConcurrentModification: 409,
+}
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class ApiProblem(Exception):
+    """An error of the HTTP layer itself (authentication, headers, read freshness)."""
+
+    def __init__(
+        self, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = headers
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"type": PROBLEM_TYPE + slug, "title": title, "status": status, "detail": detail}
+    return JSONResponse({**body, **extra}, status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def status_of(error: errors.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400
+
+
+def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.DomainError)
+    return problem_response(status_of(exc), exc.slug, exc.title, exc.detail)
+
+
+def on_api_problem(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiProblem)
+    return problem_response(exc.status, exc.slug, exc.title, exc.detail, exc.headers)
+
+
+def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    found = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    if any(e["type"] == "json_invalid" for e in found):
+        return problem_response(
+            400,
+            "malformed-json",
+            "The body is not valid JSON",
+            "fix the JSON syntax",
+            errors=found,
+        )
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in found)
+    return problem_response(
+        422, "validation-failed", "The request does not match the schema", detail, errors=found
+    )
+
+
+def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    slug = {404: "no-such-resource", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return problem_response(exc.status_code, slug, str(exc.detail), str(exc.detail), exc.headers)
+
+
+def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return problem_response(
+        503,
+        "store-unavailable",
+        "The event store is unavailable",
+        "nothing was stored; retry shortly",
+        {"Retry-After": "2"},
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.DomainError, on_domain_error)
+    app.add_exception_handler(ApiProblem, on_api_problem)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(OperationalError, on_store_unavailable)
+    app.add_exception_handler(InterfaceError, on_store_unavailable)

@@ -1,0 +1,111 @@
+"""Read endpoints. All read the projections, except history, which reads the event log on
+purpose: an auditor must see what was recorded, not what a projection made of it."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+from pydantic_core import to_jsonable_python
+
+from api.deps import Agency, Ledger, ReadConnection, ServicesDep, VisibleIncident
+from api.problems import ApiProblem, Problem
+from api.schemas.commands import RoleFilter
+from api.schemas.reads import (
+    FullReport,
+    History,
+    HistoryEntry,
+    IncidentList,
+    IncidentRead,
+    IncidentSummaryRead,
+    SummaryReport,
+)
+from domain.incident import IncidentStatus
+from domain.values import IncidentKind
+from projections import reports
+from projections.queries import IncidentFilter, list_incidents
+
+ERRORS = {code: {"model": Problem} for code in (400, 401, 404, 422, 503)}
+router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
+EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+@router.get("")
+def list_visible_incidents(
+    agency: Agency,
+    conn: ReadConnection,
+    s: ServicesDep,
+    status: IncidentStatus | None = None,
+    role: RoleFilter | None = None,
+    kind: IncidentKind | None = None,
+    opened_from: AwareDatetime | None = None,
+    opened_to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: str | None = None,
+) -> IncidentList:
+    """Incidents this agency requested or was asked on, newest first."""
+    where = IncidentFilter(status, role, kind, opened_from, opened_to)
+    limit = min(limit, s.settings.max_page_size)
+    rows = list_incidents(conn, agency, where, limit + 1, decode_cursor(cursor))
+    items = [IncidentSummaryRead.model_validate(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return IncidentList(items=items, next_cursor=encode_cursor(items[-1]) if more else None)
+
+
+@router.get("/{incident_id}")
+def get_incident(rows: VisibleIncident, response: Response) -> IncidentRead:
+    response.headers["ETag"] = f'"{rows.incident["version"]}"'
+    return IncidentRead.model_validate(
+        {**rows.incident, "requests": rows.requests, "officers": rows.officers}
+    )
+
+
+@router.get("/{incident_id}/reports/summary")
+def summary_report(rows: VisibleIncident) -> SummaryReport:
+    """Kenosha 2.1 IV.B: the summary every mutual aid request must be reported with."""
+    return SummaryReport.model_validate(reports.summary_report(rows))
+
+
+@router.get("/{incident_id}/reports/full")
+def full_report(rows: VisibleIncident) -> FullReport:
+    """Kenosha 2.1 IV.C: the summary plus every officer, department and involvement."""
+    return FullReport.model_validate(reports.full_report(rows))
+
+
+@router.get("/{incident_id}/history")
+def history(incident_id: UUID, agency: Agency, ledger: Ledger) -> History:
+    events = ledger.history(incident_id, agency)
+    return History(incident_id=incident_id, events=[history_entry(e) for e in events])
+
+
+def history_entry(event: Any) -> HistoryEntry:
+    data = {k: v for k, v in vars(event).items() if k not in EVENT_FIELDS}
+    return HistoryEntry(
+        version=event.originator_version,
+        type=type(event).__name__,
+        recorded_at=event.timestamp,
+        occurred_at=data.pop("occurred_at"),
+        actor=to_jsonable_python(data.pop("actor")),
+        data=to_jsonable_python(data),
+    )
+
+
+def encode_cursor(last: IncidentSummaryRead) -> str:
+    raw = json.dumps([last.opened_at.isoformat(), str(last.incident_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        opened_at, incident_id = json.loads(base64.urlsafe_b64decode(cursor))
+        return datetime.fromisoformat(opened_at), UUID(incident_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise ApiProblem(
+            400, "bad-cursor", "The cursor is not valid", "use next_cursor as given"
+        ) from None

@@ -1,0 +1,193 @@
+"""Bodies of the write endpoints. Strict types and no unknown fields: a CAD that sends a wrong
+type or a field the API does not own (an agency, a version, a status) is told so, and nothing is
+stored. The acting agency never appears here: it comes from the caller's API key."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
+
+from domain.values import (
+    Actor,
+    Decision,
+    IncidentKind,
+    Officer,
+    RequestDetails,
+    ResourceLine,
+    ResponseDetails,
+    Withdrawal,
+)
+
+# CAD clocks drift; a claim further ahead than this is a typo, not a late entry.
+CLOCK_SKEW = timedelta(minutes=5)
+
+Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+Code = Annotated[
+    StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=8000)]
+Reason = Annotated[StrictStr, Field(max_length=8000)]
+
+
+class Body(BaseModel):
+    """Strict scalars: "3" is not a quantity and 1 is not a name."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ActorIn(Body):
+    """The person acting. Their agency is the caller's; it cannot be given here."""
+
+    name: Name
+    rank: Name
+    badge: Code | None = None
+
+    def at(self, agency: str) -> Actor:
+        return Actor(agency=agency, name=self.name, rank=self.rank, badge=self.badge)
+
+
+class Command(Body):
+    actor: ActorIn
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened, as claimed by the caller; default: now."
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("occurred_at is in the future")
+        return value
+
+    def when(self) -> datetime:
+        return self.occurred_at or datetime.now(UTC)
+
+
+class ResourceLineIn(Body):
+    resource: Code = Field(examples=["patrol_officer"])
+    quantity: StrictInt = Field(ge=1, le=10_000)
+
+    def to_domain(self) -> ResourceLine:
+        return ResourceLine(self.resource, self.quantity)
+
+
+class OfficerIn(Body):
+    name: Name
+    badge: Code
+    rank: Name | None = None
+
+    def at(self, agency: str) -> Officer:
+        return Officer(name=self.name, badge=self.badge, agency=agency, rank=self.rank)
+
+
+Lines = Annotated[list[ResourceLineIn], Field(max_length=50)]
+
+
+class RequestFields(Body):
+    """Minneapolis; Oconomowoc IV.A; Alsip 205.4; Columbia 352.3; Kenosha IV.B.5."""
+
+    asked_agency: Code = Field(description="The agency asked for help.")
+    resources: Annotated[list[ResourceLineIn], Field(min_length=1, max_length=50)]
+    needed_at: AwareDatetime
+    location: Text
+    report_to: Text = Field(description="To whom responders report on arrival.")
+    facts: Text = Field(description="Facts on which the decision to request is based.")
+    staging_area: Text | None = None
+    radio_channel: Name | None = None
+
+    def details(self) -> RequestDetails:
+        return RequestDetails(
+            agency=self.asked_agency,
+            resources=tuple(line.to_domain() for line in self.resources),
+            needed_at=self.needed_at,
+            location=self.location,
+            report_to=self.report_to,
+            facts=self.facts,
+            staging_area=self.staging_area,
+            radio_channel=self.radio_channel,
+        )
+
+
+class IncidentOpen(Command):
+    case_number: Code
+    nature: Text
+    kind: IncidentKind = IncidentKind.EMERGENCY
+    location: Text
+    request: RequestFields
+
+
+class AssistanceRequestCreate(Command, RequestFields):
+    pass
+
+
+class Approval(Command):
+    pass
+
+
+class ResponseCreate(Command):
+    decision: Decision
+    facts: Text = Field(description="Facts on which the decision to supply or decline is based.")
+    resources: Lines = []
+    officers: Annotated[list[OfficerIn], Field(max_length=500)] = []
+    officer_in_charge: OfficerIn | None = None
+
+    def details(self, agency: str) -> ResponseDetails:
+        return ResponseDetails(
+            decision=self.decision,
+            facts=self.facts,
+            resources=tuple(line.to_domain() for line in self.resources),
+            officers=tuple(officer.at(agency) for officer in self.officers),
+            officer_in_charge=self.officer_in_charge.at(agency) if self.officer_in_charge else None,
+        )
+
+
+class WithdrawalCreate(Command):
+    """Recall (by the agency asked) or release (by the requesting agency): name resources and
+    officers, or set ``everything``."""
+
+    resources: Lines = []
+    officers: Annotated[list[Code], Field(max_length=500)] = []
+    everything: StrictBool = False
+    reason: Reason = ""
+
+    def withdrawal(self) -> Withdrawal:
+        return Withdrawal(
+            resources=tuple(line.to_domain() for line in self.resources),
+            badges=tuple(self.officers),
+            reason=self.reason,
+            everything=self.everything,
+        )
+
+
+class Cancellation(Command):
+    reason: Reason = ""
+
+
+class InvolvementCreate(Command):
+    """Kenosha IV.C.2."""
+
+    involvement: Text
+    observations: Reason = ""
+
+
+class Closure(Command):
+    outcome: Text = Field(description="Kenosha IV.B.7: the outcome of the incident.")
+    release_all: StrictBool = False
+
+
+class WriteResult(BaseModel):
+    incident_id: str
+    version: int = Field(description="The incident's new version; also its ETag.")
+    position: int = Field(description="Log position; pass as min_position to read your write.")
+
+
+RoleFilter = Literal["requester", "responder"]

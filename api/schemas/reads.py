@@ -1,0 +1,176 @@
+"""Answers of the read endpoints, validated from read-model rows and report builders."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ActorOut(Read):
+    agency: str
+    name: str
+    rank: str
+    badge: str | None = None
+
+
+class Line(Read):
+    resource: str
+    quantity: int
+
+
+class OfficerOut(Read):
+    name: str
+    badge: str
+    agency: str
+    rank: str | None = None
+
+
+class RequestRead(Read):
+    number: int
+    agency: str
+    status: str
+    resources: list[Line]
+    needed_at: datetime
+    location: str
+    report_to: str
+    staging_area: str | None
+    radio_channel: str | None
+    facts: str
+    requested_by: ActorOut
+    requested_at: datetime
+    approved_by: ActorOut | None
+    approved_at: datetime | None
+    decision: str | None
+    committed: list[Line] | None
+    response_facts: str | None
+    officer_in_charge: OfficerOut | None
+    responded_by: ActorOut | None
+    responded_at: datetime | None
+    deployed: dict[str, int]
+
+
+class OfficerRead(Read):
+    number: int
+    name: str
+    badge: str
+    agency: str
+    rank: str | None
+    status: str
+
+
+class IncidentSummaryRead(Read):
+    incident_id: UUID
+    case_number: str
+    requesting_agency: str
+    nature: str
+    kind: str
+    location: str
+    status: str
+    opened_by: ActorOut
+    opened_at: datetime
+    recorded_at: datetime
+    outcome: str | None
+    closed_at: datetime | None
+    version: int
+    position: int
+
+
+class IncidentRead(IncidentSummaryRead):
+    requests: list[RequestRead]
+    officers: list[OfficerRead]
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentSummaryRead]
+    next_cursor: str | None
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    type: str
+    recorded_at: datetime
+    occurred_at: datetime
+    actor: ActorOut
+    data: dict[str, Any]
+
+
+class History(BaseModel):
+    incident_id: UUID
+    events: list[HistoryEntry]
+
+
+class Requestor(ActorOut):
+    department: str
+
+
+class DecisionBasis(BaseModel):
+    request_number: int
+    agency: str
+    facts_for_request: str
+    facts_for_response: str | None
+
+
+class ResponseMade(BaseModel):
+    request_number: int
+    agency: str
+    status: str
+    requested: list[Line]
+    committed: list[Line]
+    still_deployed: list[Line]
+    approved_by: ActorOut | None
+    responded_by: ActorOut | None
+    officer_in_charge: OfficerOut | None
+
+
+class SummaryReport(BaseModel):
+    """Kenosha 2.1 IV.B.1-7."""
+
+    incident_id: UUID
+    requested_at: datetime
+    case_number: str
+    nature_of_incident: str
+    requestor: Requestor
+    basis_for_decisions: list[DecisionBasis]
+    responses: list[ResponseMade]
+    outcome: str
+    status: str
+    closed_at: datetime | None
+
+
+class InvolvementNote(BaseModel):
+    involvement: str
+    observations: str
+    recorded_by: ActorOut
+    occurred_at: datetime
+
+
+class OfficerEntry(BaseModel):
+    request_number: int
+    name: str
+    badge: str
+    rank: str | None
+    department: str
+    status: str
+    involvement: list[InvolvementNote]
+
+
+class WithdrawalEntry(BaseModel):
+    request_number: int
+    kind: str
+    resources: list[Line]
+    badges: list[str]
+    reason: str
+    by: ActorOut
+    occurred_at: datetime
+
+
+class FullReport(SummaryReport):
+    """Kenosha 2.1 IV.C: everything in IV.B, plus every officer and their involvement."""
+
+    officers: list[OfficerEntry]
+    withdrawals: list[WithdrawalEntry]

@@ -1,0 +1,62 @@
+"""Builds the running parts of the service from its settings; nothing is built at import."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from app.ledger import MutualAidLedger
+from app.migrations import upgrade_to_head
+from app.settings import Settings
+from projections import incident_view
+from projections.runner import ProjectionRunner
+
+INCIDENT_PROJECTION = "incidents"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    ledger: MutualAidLedger
+    read_models: Engine
+    projection: ProjectionRunner
+
+    def close(self) -> None:
+        self.projection.stop()
+        self.ledger.close()
+        self.read_models.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    if not settings.uses_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = read_model_engine(settings)
+    upgrade_to_head(engine)
+    ledger = MutualAidLedger(settings.event_store_env(), retries=settings.command_retries)
+    projection = ProjectionRunner(
+        INCIDENT_PROJECTION,
+        ledger.recorder,
+        ledger.mapper.to_domain_event,
+        engine,
+        incident_view.apply,
+        batch_size=settings.projection_batch_size,
+        poll_seconds=settings.projection_poll_seconds,
+    )
+    ledger.on_saved = projection.wake
+    return Services(settings, ledger, engine, projection)
+
+
+def read_model_engine(settings: Settings) -> Engine:
+    url = settings.read_model_url()
+    if settings.uses_postgres:
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

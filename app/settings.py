@@ -1,0 +1,68 @@
+"""The one place that reads configuration (environment variables prefixed ``MAL_``)."""
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APPLICATION_NAME = "MutualAidLedger"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAL_", extra="forbid")
+
+    environment: Literal["development", "production"] = "development"
+    # No URL: SQLite files under data_dir. A postgresql:// URL: PostgreSQL for everything.
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    # Run the projection runner inside the API process (the embedded default). With several
+    # API processes, turn this off and run one `mutual-aid project` worker instead.
+    run_projections: bool = True
+    projection_batch_size: int = Field(default=500, ge=1, le=10_000)
+    projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # How long a read with ?min_position waits for the projections to catch up.
+    read_wait_seconds: float = Field(default=5.0, ge=0, le=30)
+    command_retries: int = Field(default=5, ge=1, le=50)
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _check_database_url(self) -> "Settings":
+        if self.database_url and urlsplit(self.database_url).scheme not in {
+            "postgresql",
+            "postgres",
+        }:
+            raise ValueError("database_url must be a postgresql:// URL (or unset for SQLite)")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    def read_model_url(self) -> str:
+        """SQLAlchemy URL of the read models: the same PostgreSQL database, or its own file."""
+        if self.database_url:
+            rest = self.database_url.split("://", 1)[1]
+            return f"postgresql+psycopg://{rest}"
+        return f"sqlite:///{self.data_dir / 'read_models.sqlite'}"
+
+    def event_store_env(self) -> dict[str, str]:
+        """The `eventsourcing` environment; persistence is always explicit, never in memory."""
+        if not self.database_url:
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/"),
+            "POSTGRES_HOST": url.hostname or "localhost",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or ""),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+        }

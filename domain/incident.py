@@ -1,0 +1,377 @@
+"""The mutual aid incident aggregate.
+
+Public methods are commands: they check every rule, then call one private ``@event`` method.
+Event methods only change state, because they run again each time the incident is rebuilt.
+Topics are explicit so that moving this module never breaks stored events.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    IncidentAlreadyClosed,
+    InvalidCommand,
+    NotAuthorized,
+    RequestNotFound,
+    ResourcesStillDeployed,
+    RuleViolation,
+)
+from domain.requests import AssistanceRequest
+from domain.values import (
+    Actor,
+    IncidentKind,
+    RequestDetails,
+    RequestStatus,
+    ResponseDetails,
+    Withdrawal,
+)
+
+CASE_NAMESPACE = UUID("5b0f3c2e-8d1a-4f57-9a41-6d2f0b8e7c15")
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Incident(Aggregate):
+    TOPIC = "mutual-aid:Incident"
+
+    class Event(Aggregate.Event):
+        TOPIC = "mutual-aid:Incident.Event"
+
+    class Created(Aggregate.Created):
+        TOPIC = "mutual-aid:Incident.Created"
+
+    class IncidentOpened(Aggregate.Created):
+        TOPIC = "mutual-aid:IncidentOpened"
+        case_number: str
+        nature: str
+        kind: IncidentKind
+        location: str
+        actor: Actor
+        occurred_at: datetime
+
+    class AssistanceRequested(Event):
+        TOPIC = "mutual-aid:AssistanceRequested"
+        number: int
+        details: RequestDetails
+        actor: Actor
+        occurred_at: datetime
+
+    class RequestApproved(Event):
+        TOPIC = "mutual-aid:RequestApproved"
+        number: int
+        actor: Actor
+        occurred_at: datetime
+
+    class ResponseRecorded(Event):
+        TOPIC = "mutual-aid:ResponseRecorded"
+        number: int
+        response: ResponseDetails
+        actor: Actor
+        occurred_at: datetime
+
+    class ResourcesRecalled(Event):
+        TOPIC = "mutual-aid:ResourcesRecalled"
+        number: int
+        withdrawal: Withdrawal
+        actor: Actor
+        occurred_at: datetime
+
+    class ResourcesReleased(Event):
+        TOPIC = "mutual-aid:ResourcesReleased"
+        number: int
+        withdrawal: Withdrawal
+        actor: Actor
+        occurred_at: datetime
+
+    class RequestCancelled(Event):
+        TOPIC = "mutual-aid:RequestCancelled"
+        number: int
+        reason: str
+        actor: Actor
+        occurred_at: datetime
+
+    class InvolvementRecorded(Event):
+        """Kenosha IV.C.2: details of involvement and observations of each officer."""
+
+        TOPIC = "mutual-aid:InvolvementRecorded"
+        number: int
+        badge: str
+        involvement: str
+        observations: str
+        actor: Actor
+        occurred_at: datetime
+
+    class IncidentClosed(Event):
+        TOPIC = "mutual-aid:IncidentClosed"
+        outcome: str
+        actor: Actor
+        occurred_at: datetime
+
+    @staticmethod
+    def create_id(requesting_agency: str, case_number: str) -> UUID:
+        """One incident per case number of an agency, so a retried open cannot fork it."""
+        return uuid5(CASE_NAMESPACE, f"{requesting_agency}\x1f{case_number}")
+
+    # -- commands ------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        case_number: str,
+        nature: str,
+        kind: IncidentKind,
+        location: str,
+        request: RequestDetails,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> "Incident":
+        """Open an incident by asking the first agency for help."""
+        check_aware(occurred_at)
+        check_not_own_agency(request, actor)
+        incident_id = cls.create_id(actor.agency, case_number)
+        incident = cls._open(incident_id, case_number, nature, kind, location, actor, occurred_at)
+        incident._request(1, request, actor, occurred_at)
+        return incident
+
+    def request_assistance(
+        self, request: RequestDetails, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Ask one more agency (Kenosha IV.D: the Sheriff first, Pleasant Prairie next)."""
+        self.check_requester(actor, occurred_at)
+        check_not_own_agency(request, actor)
+        if any(r.agency == request.agency and r.is_open() for r in self.requests.values()):
+            raise RuleViolation(f"{request.agency} already has an open request on this incident")
+        self._request(len(self.requests) + 1, request, actor, occurred_at)
+
+    def approve(self, number: int, actor: Actor, occurred_at: datetime) -> None:
+        self.check_requester(actor, occurred_at)
+        self.request(number).check_can_approve()
+        self._approve(number, actor, occurred_at)
+
+    def respond(
+        self, number: int, response: ResponseDetails, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Oconomowoc V.B: a response exists only as the answer to a request."""
+        request = self.check_responder(number, actor, occurred_at)
+        request.check_can_respond(response)
+        if any(officer.agency != actor.agency for officer in response.officers):
+            raise NotAuthorized("an agency commits only its own officers")
+        self._respond(number, response, actor, occurred_at)
+
+    def recall(
+        self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Minneapolis: the responding official may recall all or part at any time."""
+        request = self.check_responder(number, actor, occurred_at)
+        self._recall(number, resolve_withdrawal(request, withdrawal), actor, occurred_at)
+
+    def release(
+        self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """The requesting agency sends resources home (it manages the incident: Minneapolis)."""
+        self.check_requester(actor, occurred_at)
+        resolved = resolve_withdrawal(self.request(number), withdrawal)
+        self._release(number, resolved, actor, occurred_at)
+
+    def cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self.check_requester(actor, occurred_at)
+        self.request(number).check_can_cancel()
+        self._cancel(number, reason, actor, occurred_at)
+
+    def record_involvement(
+        self,
+        number: int,
+        badge: str,
+        involvement: str,
+        observations: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Either side may write it: the officer's own agency or the one it served."""
+        self.check_writable(occurred_at)
+        request = self.request(number)
+        if actor.agency not in (self.requesting_agency, request.agency):
+            raise NotAuthorized(f"only the parties to request {number} may record involvement")
+        request.check_has_officer(badge)
+        self._record_involvement(number, badge, involvement, observations, actor, occurred_at)
+
+    def close_incident(
+        self, outcome: str, release_all: bool, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Close with its outcome (Kenosha IV.B.7); ``release_all`` sends everyone home first,
+        in the same step, so a close never leaves anyone deployed."""
+        self.check_requester(actor, occurred_at)
+        deployed = [r for r in self.requests.values() if not r.deployed.is_empty()]
+        if deployed and not release_all:
+            numbers = ", ".join(str(r.number) for r in deployed)
+            raise ResourcesStillDeployed(
+                f"resources are still deployed under request(s) {numbers}; "
+                "release them or close with release_all"
+            )
+        for request in deployed:
+            everything = request.deployed.as_withdrawal("incident closed")
+            self._release(request.number, everything, actor, occurred_at)
+        for request in self.requests.values():
+            if request.status in (RequestStatus.REQUESTED, RequestStatus.APPROVED):
+                self._cancel(request.number, "incident closed", actor, occurred_at)
+        self._close(outcome, actor, occurred_at)
+
+    # -- queries and guards ----------------------------------------------------------------
+
+    def request(self, number: int) -> AssistanceRequest:
+        try:
+            return self.requests[number]
+        except KeyError:
+            raise RequestNotFound(f"incident has no request {number}") from None
+
+    def is_party(self, agency: str) -> bool:
+        return agency == self.requesting_agency or any(
+            r.agency == agency for r in self.requests.values()
+        )
+
+    def check_writable(self, occurred_at: datetime) -> None:
+        if self.status == IncidentStatus.CLOSED:
+            raise IncidentAlreadyClosed("the incident is closed; nothing more can be recorded")
+        check_aware(occurred_at)
+        if occurred_at < self.opened_at:
+            raise InvalidCommand("occurred_at is before the incident was opened")
+
+    def check_requester(self, actor: Actor, occurred_at: datetime) -> None:
+        self.check_writable(occurred_at)
+        if actor.agency != self.requesting_agency:
+            raise NotAuthorized("only the requesting agency may do this")
+
+    def check_responder(
+        self, number: int, actor: Actor, occurred_at: datetime
+    ) -> AssistanceRequest:
+        self.check_writable(occurred_at)
+        request = self.request(number)
+        if actor.agency != request.agency:
+            raise NotAuthorized(f"only {request.agency}, the agency asked, may do this")
+        return request
+
+    # -- events: state changes only, no checks ---------------------------------------------
+
+    @classmethod
+    def _open(
+        cls,
+        incident_id: UUID,
+        case_number: str,
+        nature: str,
+        kind: IncidentKind,
+        location: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> "Incident":
+        return cls._create(
+            cls.IncidentOpened,
+            id=incident_id,
+            case_number=case_number,
+            nature=nature,
+            kind=kind,
+            location=location,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event(IncidentOpened)
+    def __init__(
+        self,
+        case_number: str,
+        nature: str,
+        kind: IncidentKind,
+        location: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.case_number = case_number
+        self.nature = nature
+        self.kind = IncidentKind(kind)
+        self.location = location
+        self.opened_by = actor
+        self.opened_at = occurred_at
+        self.requesting_agency = actor.agency
+        self.status = IncidentStatus.OPEN
+        self.outcome: str | None = None
+        self.requests: dict[int, AssistanceRequest] = {}
+
+    @event(AssistanceRequested)
+    def _request(
+        self, number: int, details: RequestDetails, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number] = AssistanceRequest(number, details, actor, occurred_at)
+
+    @event(RequestApproved)
+    def _approve(self, number: int, actor: Actor, occurred_at: datetime) -> None:
+        self.requests[number].status = RequestStatus.APPROVED
+        self.requests[number].approved_by = actor
+
+    @event(ResponseRecorded)
+    def _respond(
+        self, number: int, response: ResponseDetails, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number].record_response(response)
+
+    @event(ResourcesRecalled)
+    def _recall(
+        self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number].deployed.withdraw(withdrawal)
+
+    @event(ResourcesReleased)
+    def _release(
+        self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number].deployed.withdraw(withdrawal)
+
+    @event(RequestCancelled)
+    def _cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self.requests[number].status = RequestStatus.CANCELLED
+
+    @event(InvolvementRecorded)
+    def _record_involvement(
+        self,
+        number: int,
+        badge: str,
+        involvement: str,
+        observations: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Reports read involvement from the projection; the aggregate needs nothing."""
+
+    @event(IncidentClosed)
+    def _close(self, outcome: str, actor: Actor, occurred_at: datetime) -> None:
+        self.status = IncidentStatus.CLOSED
+        self.outcome = outcome
+
+
+def check_aware(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise InvalidCommand("times must carry a UTC offset")
+
+
+def check_not_own_agency(request: RequestDetails, actor: Actor) -> None:
+    if request.agency == actor.agency:
+        raise InvalidCommand("an agency cannot ask itself for mutual aid")
+
+
+def resolve_withdrawal(request: AssistanceRequest, withdrawal: Withdrawal) -> Withdrawal:
+    """An order for everything becomes the concrete list, so the event says who went home."""
+    if withdrawal.everything:
+        if withdrawal.resources or withdrawal.badges:
+            raise InvalidCommand("name what to withdraw, or everything, not both")
+        if request.deployed.is_empty():
+            raise InvalidCommand(f"nothing is deployed under request {request.number}")
+        return request.deployed.as_withdrawal(withdrawal.reason)
+    if not withdrawal.resources and not withdrawal.badges:
+        raise InvalidCommand("name the resources or officers to withdraw, or everything")
+    request.deployed.check_can_withdraw(withdrawal)
+    return withdrawal

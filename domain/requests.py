@@ -1,0 +1,90 @@
+"""One assistance request inside an incident: one agency asked, its answer and what it sent."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.errors import InvalidCommand, RuleViolation
+from domain.values import (
+    Actor,
+    Decision,
+    Deployment,
+    Officer,
+    RequestDetails,
+    RequestStatus,
+    ResponseDetails,
+    totals,
+)
+
+ACTIVE = (RequestStatus.REQUESTED, RequestStatus.APPROVED)
+COMMITTED = (RequestStatus.ACCEPTED, RequestStatus.PARTIALLY_ACCEPTED)
+
+
+@dataclass
+class AssistanceRequest:
+    number: int
+    details: RequestDetails
+    requested_by: Actor
+    requested_at: datetime
+    status: RequestStatus = RequestStatus.REQUESTED
+    approved_by: Actor | None = None
+    response: ResponseDetails | None = None
+    officers: dict[str, Officer] = field(default_factory=dict)
+    deployed: Deployment = field(default_factory=Deployment)
+
+    @property
+    def agency(self) -> str:
+        return self.details.agency
+
+    def is_open(self) -> bool:
+        """Still asking, or still has people or equipment on scene."""
+        return self.status in ACTIVE or not self.deployed.is_empty()
+
+    def check_can_approve(self) -> None:
+        if self.status != RequestStatus.REQUESTED:
+            raise RuleViolation(f"request {self.number} is {self.status}, not awaiting approval")
+
+    def check_can_respond(self, response: ResponseDetails) -> None:
+        # Kenosha IV.A: assistance is approved before it is rendered.
+        if self.status == RequestStatus.REQUESTED:
+            raise RuleViolation(f"request {self.number} has not been approved yet")
+        if self.status != RequestStatus.APPROVED:
+            raise RuleViolation(f"request {self.number} is {self.status}; it was answered already")
+        check_response_matches_decision(self.details, response)
+
+    def check_can_cancel(self) -> None:
+        if self.status not in ACTIVE:
+            raise RuleViolation(
+                f"request {self.number} is {self.status}; release its resources instead"
+            )
+
+    def check_has_officer(self, badge: str) -> None:
+        if badge not in self.officers:
+            raise InvalidCommand(f"officer {badge} was not sent under request {self.number}")
+
+    def record_response(self, response: ResponseDetails) -> None:
+        self.response = response
+        self.status = RequestStatus(response.decision)
+        self.officers = {officer.badge: officer for officer in response.officers}
+        self.deployed.resources.update(totals(response.resources))
+        self.deployed.badges.update(self.officers)
+
+
+def check_response_matches_decision(asked: RequestDetails, response: ResponseDetails) -> None:
+    """The decision must agree with what is committed, so reports never contradict themselves."""
+    if response.decision == Decision.DECLINED:
+        if response.resources or response.officers:
+            raise InvalidCommand("a declined request commits no resources or officers")
+        return
+    if not response.resources:
+        raise InvalidCommand(f"an {response.decision} response commits at least one resource")
+    badges = [officer.badge for officer in response.officers]
+    if len(badges) != len(set(badges)):
+        raise InvalidCommand("each officer's badge may appear only once")
+    requested, committed = totals(asked.resources), totals(response.resources)
+    covers_all = all(committed[r] >= q for r, q in requested.items())
+    if response.decision == Decision.ACCEPTED and not covers_all:
+        raise InvalidCommand(
+            "an accepted response commits everything asked; use partially_accepted"
+        )
+    if response.decision == Decision.PARTIALLY_ACCEPTED and covers_all:
+        raise InvalidCommand("this response commits everything asked; use accepted")

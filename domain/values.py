@@ -1,0 +1,143 @@
+"""Value objects carried by incident events. Frozen, so an event can never change after it
+is stored; tuples, not lists, for the same reason."""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InvalidCommand
+
+
+class IncidentKind(StrEnum):
+    """Oconomowoc II, III.B, IV.C; Columbia 352.4."""
+
+    EMERGENCY = "emergency"
+    INVESTIGATIVE = "investigative"
+    FEDERAL = "federal"
+    CRITICAL_INCIDENT = "critical_incident"
+
+
+class Decision(StrEnum):
+    """Minneapolis: the responding agency alone decides whether and how much to send."""
+
+    ACCEPTED = "accepted"
+    PARTIALLY_ACCEPTED = "partially_accepted"
+    DECLINED = "declined"
+
+
+class RequestStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    ACCEPTED = "accepted"
+    PARTIALLY_ACCEPTED = "partially_accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something. ``agency`` always comes from the caller's credentials."""
+
+    agency: str
+    name: str
+    rank: str
+    badge: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceLine:
+    resource: str
+    quantity: int
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise InvalidCommand(f"quantity of {self.resource!r} must be positive")
+
+
+@dataclass(frozen=True)
+class Officer:
+    name: str
+    badge: str
+    agency: str
+    rank: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestDetails:
+    """What a request must carry: Minneapolis (amount and type, nature, when and where, to whom
+    responders report); Alsip 205.4 / Columbia 352.3 (staging, radio); Kenosha IV.B.5 (facts)."""
+
+    agency: str
+    resources: tuple[ResourceLine, ...]
+    needed_at: datetime
+    location: str
+    report_to: str
+    facts: str
+    staging_area: str | None = None
+    radio_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseDetails:
+    """What the asked agency commits. ``facts``: why it supplied or declined (Kenosha IV.B.5);
+    ``officer_in_charge``: its own supervisor over its detail (Minneapolis)."""
+
+    decision: Decision
+    facts: str
+    resources: tuple[ResourceLine, ...] = ()
+    officers: tuple[Officer, ...] = ()
+    officer_in_charge: Officer | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Part of a commitment taken back: by recall (responder) or release (requester).
+    ``everything`` is only an order; the stored event always lists what was withdrawn."""
+
+    resources: tuple[ResourceLine, ...] = ()
+    badges: tuple[str, ...] = ()
+    reason: str = ""
+    everything: bool = False
+
+
+@dataclass
+class Deployment:
+    """What is on scene under one request; mutable state of the aggregate, never stored."""
+
+    resources: Counter[str] = field(default_factory=Counter)
+    badges: set[str] = field(default_factory=set)
+
+    def is_empty(self) -> bool:
+        return not +self.resources and not self.badges
+
+    def as_withdrawal(self, reason: str) -> Withdrawal:
+        lines = tuple(ResourceLine(r, q) for r, q in sorted(self.resources.items()) if q > 0)
+        return Withdrawal(lines, tuple(sorted(self.badges)), reason)
+
+    def check_can_withdraw(self, withdrawal: Withdrawal) -> None:
+        wanted = totals(withdrawal.resources)
+        for resource, quantity in wanted.items():
+            if quantity > self.resources[resource]:
+                raise InvalidCommand(
+                    f"cannot withdraw {quantity} {resource!r}: {self.resources[resource]} deployed"
+                )
+        missing = set(withdrawal.badges) - self.badges
+        if missing:
+            raise InvalidCommand(f"officers not deployed: {', '.join(sorted(missing))}")
+
+    def withdraw(self, withdrawal: Withdrawal) -> None:
+        self.resources.subtract(totals(withdrawal.resources))
+        self.badges.difference_update(withdrawal.badges)
+
+
+def totals(lines: Iterable[ResourceLine]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for line in lines:
+        counts[line.resource] += line.quantity
+    return counts
+
+
+# Value objects that appear inside stored events; persistence registers one codec per class.
+EVENT_VALUE_TYPES = (Actor, ResourceLine, Officer, RequestDetails, ResponseDetails, Withdrawal)

@@ -1,0 +1,198 @@
+"""The incident read model: one small handler per event type, each writing its rows.
+
+Handlers run inside the runner's transaction, together with the tracking position, so each
+event is applied exactly once. They hold no rules: the aggregate already checked everything.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.incident import Incident
+from domain.values import ResourceLine, Withdrawal, totals
+from projections.tables import assistance_requests, incidents, officers, withdrawals
+
+Handler = Callable[[Connection, Any], None]
+
+
+def apply(conn: Connection, event: Any, position: int) -> None:
+    HANDLERS[type(event)](conn, event)
+    conn.execute(
+        sa.update(incidents)
+        .where(incidents.c.incident_id == event.originator_id)
+        .values(version=event.originator_version, position=position)
+    )
+
+
+def incident_opened(conn: Connection, e: Incident.IncidentOpened) -> None:
+    conn.execute(
+        sa.insert(incidents).values(
+            incident_id=e.originator_id,
+            case_number=e.case_number,
+            requesting_agency=e.actor.agency,
+            nature=e.nature,
+            kind=str(e.kind),
+            location=e.location,
+            status="open",
+            opened_by=asdict(e.actor),
+            opened_at=e.occurred_at,
+            recorded_at=e.timestamp,
+            version=e.originator_version,
+            position=0,
+        )
+    )
+
+
+def assistance_requested(conn: Connection, e: Incident.AssistanceRequested) -> None:
+    d = e.details
+    conn.execute(
+        sa.insert(assistance_requests).values(
+            incident_id=e.originator_id,
+            number=e.number,
+            agency=d.agency,
+            status="requested",
+            resources=lines_json(d.resources),
+            needed_at=d.needed_at,
+            location=d.location,
+            report_to=d.report_to,
+            staging_area=d.staging_area,
+            radio_channel=d.radio_channel,
+            facts=d.facts,
+            requested_by=asdict(e.actor),
+            requested_at=e.occurred_at,
+            deployed={},
+        )
+    )
+
+
+def request_approved(conn: Connection, e: Incident.RequestApproved) -> None:
+    update_request(
+        conn, e, status="approved", approved_by=asdict(e.actor), approved_at=e.occurred_at
+    )
+
+
+def response_recorded(conn: Connection, e: Incident.ResponseRecorded) -> None:
+    r = e.response
+    update_request(
+        conn,
+        e,
+        status=str(r.decision),
+        decision=str(r.decision),
+        committed=lines_json(r.resources),
+        deployed=dict(totals(r.resources)),
+        response_facts=r.facts,
+        officer_in_charge=asdict(r.officer_in_charge) if r.officer_in_charge else None,
+        responded_by=asdict(e.actor),
+        responded_at=e.occurred_at,
+    )
+    for officer in r.officers:
+        conn.execute(
+            sa.insert(officers).values(
+                incident_id=e.originator_id,
+                number=e.number,
+                status="deployed",
+                involvement=[],
+                **asdict(officer),
+            )
+        )
+
+
+def resources_recalled(conn: Connection, e: Incident.ResourcesRecalled) -> None:
+    withdraw(conn, e, "recalled", e.withdrawal)
+
+
+def resources_released(conn: Connection, e: Incident.ResourcesReleased) -> None:
+    withdraw(conn, e, "released", e.withdrawal)
+
+
+def request_cancelled(conn: Connection, e: Incident.RequestCancelled) -> None:
+    update_request(conn, e, status="cancelled", cancel_reason=e.reason)
+
+
+def involvement_recorded(conn: Connection, e: Incident.InvolvementRecorded) -> None:
+    key = officer_key(e.originator_id, e.number, e.badge)
+    notes = conn.execute(sa.select(officers.c.involvement).where(key)).scalar_one()
+    note = {
+        "involvement": e.involvement,
+        "observations": e.observations,
+        "recorded_by": asdict(e.actor),
+        "occurred_at": e.occurred_at.isoformat(),
+    }
+    conn.execute(sa.update(officers).where(key).values(involvement=[*notes, note]))
+
+
+def incident_closed(conn: Connection, e: Incident.IncidentClosed) -> None:
+    conn.execute(
+        sa.update(incidents)
+        .where(incidents.c.incident_id == e.originator_id)
+        .values(
+            status="closed",
+            outcome=e.outcome,
+            closed_by=asdict(e.actor),
+            closed_at=e.occurred_at,
+        )
+    )
+
+
+HANDLERS: dict[type[Any], Handler] = {
+    Incident.IncidentOpened: incident_opened,
+    Incident.AssistanceRequested: assistance_requested,
+    Incident.RequestApproved: request_approved,
+    Incident.ResponseRecorded: response_recorded,
+    Incident.ResourcesRecalled: resources_recalled,
+    Incident.ResourcesReleased: resources_released,
+    Incident.RequestCancelled: request_cancelled,
+    Incident.InvolvementRecorded: involvement_recorded,
+    Incident.IncidentClosed: incident_closed,
+}
+
+
+def withdraw(conn: Connection, e: Any, kind: str, withdrawal: Withdrawal) -> None:
+    conn.execute(
+        sa.insert(withdrawals).values(
+            incident_id=e.originator_id,
+            version=e.originator_version,
+            number=e.number,
+            kind=kind,
+            resources=lines_json(withdrawal.resources),
+            badges=list(withdrawal.badges),
+            reason=withdrawal.reason,
+            actor=asdict(e.actor),
+            occurred_at=e.occurred_at,
+        )
+    )
+    key = request_key(e.originator_id, e.number)
+    deployed = Counter(
+        conn.execute(sa.select(assistance_requests.c.deployed).where(key)).scalar_one()
+    )
+    deployed.subtract(totals(withdrawal.resources))
+    update_request(conn, e, deployed={r: q for r, q in deployed.items() if q > 0})
+    for badge in withdrawal.badges:
+        key = officer_key(e.originator_id, e.number, badge)
+        conn.execute(sa.update(officers).where(key).values(status=kind))
+
+
+def update_request(conn: Connection, e: Any, **values: Any) -> None:
+    conn.execute(
+        sa.update(assistance_requests)
+        .where(request_key(e.originator_id, e.number))
+        .values(**values)
+    )
+
+
+def request_key(incident_id: Any, number: int) -> sa.ColumnElement[bool]:
+    c = assistance_requests.c
+    return sa.and_(c.incident_id == incident_id, c.number == number)
+
+
+def officer_key(incident_id: Any, number: int, badge: str) -> sa.ColumnElement[bool]:
+    c = officers.c
+    return sa.and_(c.incident_id == incident_id, c.number == number, c.badge == badge)
+
+
+def lines_json(lines: Iterable[ResourceLine]) -> list[dict[str, Any]]:
+    return [asdict(line) for line in lines]

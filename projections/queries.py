@@ -1,0 +1,90 @@
+"""Reads of the incident read model. Every query takes the caller's agency and sees only the
+incidents that agency is a party to (it requested, or it was asked)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from projections.tables import assistance_requests, incidents, officers, withdrawals
+
+Row = RowMapping
+
+
+@dataclass(frozen=True)
+class IncidentRows:
+    incident: Row
+    requests: Sequence[Row]
+    officers: Sequence[Row]
+    withdrawals: Sequence[Row]
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    status: str | None = None
+    role: str | None = None  # "requester", "responder" or None for either
+    kind: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+
+
+def visible_to(agency: str, role: str | None = None) -> sa.ColumnElement[bool]:
+    as_requester = incidents.c.requesting_agency == agency
+    asked = sa.select(assistance_requests.c.incident_id).where(
+        assistance_requests.c.agency == agency
+    )
+    as_responder = incidents.c.incident_id.in_(asked)
+    if role == "requester":
+        return as_requester
+    if role == "responder":
+        return as_responder
+    return sa.or_(as_requester, as_responder)
+
+
+def incident_rows(conn: Connection, incident_id: UUID, agency: str) -> IncidentRows | None:
+    query = sa.select(incidents).where(incidents.c.incident_id == incident_id, visible_to(agency))
+    incident = conn.execute(query).mappings().one_or_none()
+    if incident is None:
+        return None
+    return IncidentRows(
+        incident=incident,
+        requests=rows_of(conn, assistance_requests, incident_id, assistance_requests.c.number),
+        officers=rows_of(conn, officers, incident_id, officers.c.number, officers.c.badge),
+        withdrawals=rows_of(conn, withdrawals, incident_id, withdrawals.c.version),
+    )
+
+
+def list_incidents(
+    conn: Connection,
+    agency: str,
+    where: IncidentFilter,
+    limit: int,
+    after: tuple[datetime, UUID] | None = None,
+) -> Sequence[Row]:
+    """Newest first, keyset-paginated on (opened_at, incident_id) so pages stay stable while
+    new incidents arrive."""
+    c = incidents.c
+    query = sa.select(incidents).where(visible_to(agency, where.role))
+    if where.status:
+        query = query.where(c.status == where.status)
+    if where.kind:
+        query = query.where(c.kind == where.kind)
+    if where.opened_from:
+        query = query.where(c.opened_at >= where.opened_from)
+    if where.opened_to:
+        query = query.where(c.opened_at < where.opened_to)
+    if after:
+        query = query.where(sa.tuple_(c.opened_at, c.incident_id) < sa.tuple_(*after))
+    query = query.order_by(c.opened_at.desc(), c.incident_id.desc()).limit(limit)
+    return conn.execute(query).mappings().all()
+
+
+def rows_of(
+    conn: Connection, table: sa.Table, incident_id: UUID, *order: sa.ColumnElement[Any]
+) -> Sequence[Row]:
+    query = sa.select(table).where(table.c.incident_id == incident_id).order_by(*order)
+    return conn.execute(query).mappings().all()

@@ -1,0 +1,88 @@
+"""Kenosha 2.1 reports, built as pure functions from read-model rows.
+
+IV.B (summary, to the Chief, Deputy Assistant Chief, Inspector and Patrol Shift Commander):
+1 date and time of the request, 2 case number, 3 nature of incident, 4 requestor and their
+department, 5 facts on which the decision to request or supply assistance was based, 6 the type
+of response made, 7 the outcome. IV.C (full incident report): all of IV.B plus 1 the names of
+all officers responding and their departments, 2 the details of involvement and observations of
+each officer.
+"""
+
+from typing import Any
+
+from projections.queries import IncidentRows, Row
+
+OUTCOME_PENDING = "Incident still open; no outcome recorded yet."
+
+
+def summary_report(rows: IncidentRows) -> dict[str, Any]:
+    incident = rows.incident
+    return {
+        "incident_id": incident["incident_id"],
+        "requested_at": incident["opened_at"],
+        "case_number": incident["case_number"],
+        "nature_of_incident": incident["nature"],
+        "requestor": {**incident["opened_by"], "department": incident["requesting_agency"]},
+        "basis_for_decisions": [decision_basis(r) for r in rows.requests],
+        "responses": [response_made(r) for r in rows.requests],
+        "outcome": incident["outcome"] or OUTCOME_PENDING,
+        "status": incident["status"],
+        "closed_at": incident["closed_at"],
+    }
+
+
+def full_report(rows: IncidentRows) -> dict[str, Any]:
+    return {
+        **summary_report(rows),
+        "officers": [officer_entry(o) for o in rows.officers],
+        "withdrawals": [withdrawal_entry(w) for w in rows.withdrawals],
+    }
+
+
+def decision_basis(request: Row) -> dict[str, Any]:
+    return {
+        "request_number": request["number"],
+        "agency": request["agency"],
+        "facts_for_request": request["facts"],
+        "facts_for_response": request["response_facts"],
+    }
+
+
+def response_made(request: Row) -> dict[str, Any]:
+    return {
+        "request_number": request["number"],
+        "agency": request["agency"],
+        "status": request["status"],
+        "requested": request["resources"],
+        "committed": request["committed"] or [],
+        "still_deployed": [
+            {"resource": r, "quantity": q} for r, q in sorted(request["deployed"].items())
+        ],
+        "approved_by": request["approved_by"],
+        "responded_by": request["responded_by"],
+        "officer_in_charge": request["officer_in_charge"],
+    }
+
+
+def officer_entry(officer: Row) -> dict[str, Any]:
+    return {
+        "request_number": officer["number"],
+        "name": officer["name"],
+        "badge": officer["badge"],
+        "rank": officer["rank"],
+        "department": officer["agency"],
+        "status": officer["status"],
+        "involvement": officer["involvement"],
+    }
+
+
+def withdrawal_entry(withdrawal: Row) -> dict[str, Any]:
+    return {
+        "request_number": withdrawal["number"],
+        "kind": withdrawal["kind"],
+        "resources": withdrawal["resources"],
+        "badges": withdrawal["badges"],
+        "reason": withdrawal["reason"],
+        "by": withdrawal["actor"],
+        "occurred_at": withdrawal["occurred_at"],
+    }
