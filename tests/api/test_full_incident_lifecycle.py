@@ -1,0 +1,248 @@
+"""Must show 1: a full lifecycle through HTTP (two agencies asked, partial acceptance, partial
+recall, close) produces the exact Kenosha summary and full incident report, on each store."""
+
+from typing import Any
+
+from tests.api import bodies
+from tests.api.conftest import Cad, Service
+
+KPD_SERGEANT = {"agency": "KPD", "name": "Sgt. Dana Ruiz", "rank": "sergeant", "badge": "412"}
+KCSD_LIEUTENANT = {"agency": "KCSD", "name": "Lt. Ben Ortiz", "rank": "lieutenant", "badge": "77"}
+PPPD_SERGEANT = {"agency": "PPPD", "name": "Sgt. Ivy Holt", "rank": "sergeant", "badge": "31"}
+
+
+def run_lifecycle(kpd: Cad, kcsd: Cad, pppd: Cad) -> tuple[str, int]:
+    incident = kpd.open("K-2026-0001", asked="KCSD")
+    at = f"/v1/incidents/{incident}"
+    steps = [
+        (kpd, "/requests/1/approve", bodies.stamped("2026-11-01T02:01:00Z")),
+        (kcsd, "/requests/1/respond", bodies.respond_body()),
+        (kpd, "/requests", {**bodies.stamped("2026-11-01T02:10:00Z"), **pppd_request()}),
+        (kpd, "/requests/2/approve", bodies.stamped("2026-11-01T02:11:00Z")),
+        (pppd, "/requests/2/respond", pppd_response()),
+        (kcsd, "/requests/1/recall", kcsd_recall()),
+        (kcsd, "/requests/1/officers/D-101/involvement", involvement()),
+        (kpd, "/close", bodies.stamped("2026-11-01T03:30:00Z", **closure())),
+    ]
+    for cad, path, body in steps:
+        answer = cad.post(at + path, body)
+        assert answer.status_code in (200, 201), answer.text
+    return incident, answer.json()["position"]
+
+
+def pppd_request() -> dict[str, Any]:
+    return bodies.request_fields(
+        "PPPD",
+        resources=[
+            {"resource": "patrol_officer", "quantity": 2},
+            {"resource": "k9_unit", "quantity": 1},
+        ],
+        facts="Sheriff could send only two deputies (Kenosha IV.D: Pleasant Prairie next)",
+    )
+
+
+def pppd_response() -> dict[str, Any]:
+    return {
+        "actor": {"name": "Sgt. Ivy Holt", "rank": "sergeant", "badge": "31"},
+        "occurred_at": "2026-11-01T02:14:00Z",
+        "decision": "accepted",
+        "facts": "Evening shift fully staffed",
+        "resources": [
+            {"resource": "k9_unit", "quantity": 1},
+            {"resource": "patrol_officer", "quantity": 2},
+        ],
+        "officers": [
+            {"name": "Officer Tom Reyes", "badge": "P-7", "rank": "officer"},
+            {"name": "Officer Mia Chen", "badge": "P-8", "rank": "k9 handler"},
+        ],
+    }
+
+
+def kcsd_recall() -> dict[str, Any]:
+    return {
+        "actor": {"name": "Lt. Ben Ortiz", "rank": "lieutenant", "badge": "77"},
+        "occurred_at": "2026-11-01T02:40:00Z",
+        "resources": [{"resource": "patrol_officer", "quantity": 1}],
+        "officers": ["D-102"],
+        "reason": "Needed at a fatal crash on I-94",
+    }
+
+
+def involvement() -> dict[str, Any]:
+    return {
+        "actor": {"name": "Lt. Ben Ortiz", "rank": "lieutenant", "badge": "77"},
+        "occurred_at": "2026-11-01T03:20:00Z",
+        "involvement": "Held the north line on 52nd St; assisted in two arrests",
+        "observations": "Crowd thinned after 03:00; no injuries seen",
+    }
+
+
+def closure() -> dict[str, Any]:
+    return {"outcome": "Crowd dispersed by 03:15; three arrests, no injuries", "release_all": True}
+
+
+EXPECTED_SUMMARY: dict[str, Any] = {
+    "requested_at": "2026-11-01T02:00:00Z",
+    "case_number": "K-2026-0001",
+    "nature_of_incident": "Civil disturbance downtown",
+    "requestor": {**KPD_SERGEANT, "department": "KPD"},
+    "basis_for_decisions": [
+        {
+            "request_number": 1,
+            "agency": "KCSD",
+            "facts_for_request": "Crowd of about 300 after the game; bottles thrown at officers",
+            "facts_for_response": "Two deputies free; the rest are covering a crash on I-94",
+        },
+        {
+            "request_number": 2,
+            "agency": "PPPD",
+            "facts_for_request": "Sheriff could send only two deputies "
+            "(Kenosha IV.D: Pleasant Prairie next)",
+            "facts_for_response": "Evening shift fully staffed",
+        },
+    ],
+    "responses": [
+        {
+            "request_number": 1,
+            "agency": "KCSD",
+            "status": "partially_accepted",
+            "requested": [{"resource": "patrol_officer", "quantity": 4}],
+            "committed": [{"resource": "patrol_officer", "quantity": 2}],
+            "still_deployed": [],
+            "approved_by": KPD_SERGEANT,
+            "responded_by": KCSD_LIEUTENANT,
+            "officer_in_charge": {
+                "name": "Lt. Ben Ortiz",
+                "badge": "77",
+                "agency": "KCSD",
+                "rank": "lieutenant",
+            },
+        },
+        {
+            "request_number": 2,
+            "agency": "PPPD",
+            "status": "accepted",
+            "requested": [
+                {"resource": "patrol_officer", "quantity": 2},
+                {"resource": "k9_unit", "quantity": 1},
+            ],
+            "committed": [
+                {"resource": "k9_unit", "quantity": 1},
+                {"resource": "patrol_officer", "quantity": 2},
+            ],
+            "still_deployed": [],
+            "approved_by": KPD_SERGEANT,
+            "responded_by": PPPD_SERGEANT,
+            "officer_in_charge": None,
+        },
+    ],
+    "outcome": "Crowd dispersed by 03:15; three arrests, no injuries",
+    "status": "closed",
+    "closed_at": "2026-11-01T03:30:00Z",
+}
+
+CLOSED_BY_KPD = {
+    "by": KPD_SERGEANT,
+    "occurred_at": "2026-11-01T03:30:00Z",
+    "reason": "incident closed",
+}
+
+EXPECTED_FULL_EXTRA: dict[str, Any] = {
+    "officers": [
+        {
+            "request_number": 1,
+            "name": "Deputy Ann Lee",
+            "badge": "D-101",
+            "rank": "deputy",
+            "department": "KCSD",
+            "status": "released",
+            "involvement": [
+                {
+                    "involvement": "Held the north line on 52nd St; assisted in two arrests",
+                    "observations": "Crowd thinned after 03:00; no injuries seen",
+                    "recorded_by": KCSD_LIEUTENANT,
+                    "occurred_at": "2026-11-01T03:20:00Z",
+                }
+            ],
+        },
+        {
+            "request_number": 1,
+            "name": "Deputy Raj Patel",
+            "badge": "D-102",
+            "rank": "deputy",
+            "department": "KCSD",
+            "status": "recalled",
+            "involvement": [],
+        },
+        {
+            "request_number": 2,
+            "name": "Officer Tom Reyes",
+            "badge": "P-7",
+            "rank": "officer",
+            "department": "PPPD",
+            "status": "released",
+            "involvement": [],
+        },
+        {
+            "request_number": 2,
+            "name": "Officer Mia Chen",
+            "badge": "P-8",
+            "rank": "k9 handler",
+            "department": "PPPD",
+            "status": "released",
+            "involvement": [],
+        },
+    ],
+    "withdrawals": [
+        {
+            "request_number": 1,
+            "kind": "recalled",
+            "resources": [{"resource": "patrol_officer", "quantity": 1}],
+            "badges": ["D-102"],
+            "reason": "Needed at a fatal crash on I-94",
+            "by": KCSD_LIEUTENANT,
+            "occurred_at": "2026-11-01T02:40:00Z",
+        },
+        {
+            "request_number": 1,
+            "kind": "released",
+            "resources": [{"resource": "patrol_officer", "quantity": 1}],
+            "badges": ["D-101"],
+            **CLOSED_BY_KPD,
+        },
+        {
+            "request_number": 2,
+            "kind": "released",
+            "resources": [
+                {"resource": "k9_unit", "quantity": 1},
+                {"resource": "patrol_officer", "quantity": 2},
+            ],
+            "badges": ["P-7", "P-8"],
+            **CLOSED_BY_KPD,
+        },
+    ],
+}
+
+
+def test_lifecycle_produces_the_exact_kenosha_summary_and_full_report(service: Service) -> None:
+    kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    incident, position = run_lifecycle(kpd, kcsd, pppd)
+
+    summary = kpd.get(f"/v1/incidents/{incident}/reports/summary", min_position=position)
+    full = kpd.get(f"/v1/incidents/{incident}/reports/full", min_position=position)
+
+    assert summary.status_code == 200, summary.text
+    assert summary.json() == {"incident_id": incident, **EXPECTED_SUMMARY}
+    assert full.json() == {"incident_id": incident, **EXPECTED_SUMMARY, **EXPECTED_FULL_EXTRA}
+
+
+def test_every_party_reads_the_same_report_and_outsiders_read_nothing(service: Service) -> None:
+    kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    incident, position = run_lifecycle(kpd, kcsd, pppd)
+    path = f"/v1/incidents/{incident}/reports/full"
+
+    reports = [cad.get(path, min_position=position).json() for cad in (kpd, kcsd, pppd)]
+    outsider = service.cad("RACINE-PD").get(path, min_position=position)
+
+    assert reports[0] == reports[1] == reports[2]
+    assert outsider.status_code == 404

@@ -1,0 +1,49 @@
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings
+from tests.postgres import create_database, drop_database, remove_cluster, start_cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One server per test session; each test gets its own database on it."""
+    if url := os.environ.get("MAL_TEST_POSTGRES_URL"):
+        yield url
+        return
+    cluster = start_cluster()
+    try:
+        yield cluster.url
+    finally:
+        remove_cluster(cluster)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    url = create_database(postgres_server)
+    try:
+        yield url
+    finally:
+        drop_database(postgres_server, url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a fresh, empty service on the store the test is parametrized with."""
+    if store == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        return Settings(database_url=url, data_dir=tmp_path)
+    return Settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
