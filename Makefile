@@ -1,0 +1,34 @@
+# The few commands a newcomer needs. `make run` and `make test` install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format postgres clean
+
+$(BIN)/mutual-aid: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+run: $(BIN)/mutual-aid  ## Serve the API on http://127.0.0.1:8000 with SQLite under ./data
+	$(BIN)/mutual-aid serve
+
+test: $(BIN)/mutual-aid postgres lint  ## Lint, type-check and run every test (SQLite and PostgreSQL)
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/mutual-aid
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(BIN)/mutual-aid
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+postgres:  ## The tests start their own PostgreSQL server; install it where it is missing
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,51 @@
+"""The real service as a child process, to kill and restart it like an operator would."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from app.settings import Settings
+from tests.postgres import free_port
+
+CLI = str(Path(sys.executable).parent / "mutual-aid")
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAL_")}
+    env["MAL_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        env["MAL_DATABASE_URL"] = settings.database_url
+    return env
+
+
+class ServerProcess:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        """Start and block until uvicorn reports that startup is complete."""
+        command = [CLI, "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command, env=environment(self.settings), stderr=subprocess.PIPE, text=True
+        )
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if "Application startup complete" in line:
+                # Keep draining, so a chatty server never blocks on a full pipe.
+                threading.Thread(target=self.process.stderr.read, daemon=True).start()
+                return
+        raise RuntimeError(f"server exited with {self.process.wait()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        assert self.process.stderr is not None
+        self.process.stderr.close()

@@ -1,0 +1,67 @@
+"""Histories written straight through the ledger (no HTTP), for store and projection tests."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from app.ledger import MutualAidLedger
+from domain.values import (
+    Actor,
+    Decision,
+    IncidentKind,
+    Officer,
+    RequestDetails,
+    ResourceLine,
+    ResponseDetails,
+    Withdrawal,
+)
+
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+REQUESTER = Actor("KPD", "Sgt. Dana Ruiz", "sergeant", "412")
+RESPONDER = Actor("KCSD", "Lt. Ben Ortiz", "lieutenant", "77")
+
+
+def ask(agency: str = "KCSD", officers: int = 4) -> RequestDetails:
+    return RequestDetails(
+        agency=agency,
+        resources=(ResourceLine("patrol_officer", officers),),
+        needed_at=T0 + timedelta(minutes=15),
+        location="52nd St & Sheridan Rd",
+        report_to="Lt. Carla Moss",
+        facts="Crowd of about 300",
+    )
+
+
+def open_incident(ledger: MutualAidLedger, case_number: str) -> UUID:
+    return ledger.open_incident(
+        case_number=case_number,
+        nature="Civil disturbance",
+        kind=IncidentKind.EMERGENCY,
+        location="Downtown",
+        request=ask(),
+        actor=REQUESTER,
+        occurred_at=T0,
+    ).incident_id
+
+
+def partial_response(badges: int = 2) -> ResponseDetails:
+    return ResponseDetails(
+        decision=Decision.PARTIALLY_ACCEPTED,
+        facts="Two deputies free",
+        resources=(ResourceLine("patrol_officer", badges),),
+        officers=tuple(Officer(f"Deputy {n}", f"D-{n}", "KCSD") for n in range(badges)),
+    )
+
+
+def full_incident(ledger: MutualAidLedger, case_number: str, close: bool = True) -> int:
+    """Open, approve, respond, recall one officer, note involvement, maybe close.
+    Returns the last log position written."""
+    incident = open_incident(ledger, case_number)
+    at = T0 + timedelta(minutes=1)
+    ledger.approve(incident, 1, REQUESTER, at)
+    ledger.respond(incident, 1, partial_response(), RESPONDER, at)
+    recall = Withdrawal((ResourceLine("patrol_officer", 1),), ("D-1",), "needed back")
+    ledger.recall(incident, 1, recall, RESPONDER, at)
+    written = ledger.record_involvement(incident, 1, "D-0", "held the line", "", RESPONDER, at)
+    if close:
+        written = ledger.close_incident(incident, "dispersed", True, REQUESTER, at)
+    return written.position
