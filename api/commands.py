@@ -1,11 +1,14 @@
 """Write endpoints: one per command. Each translates its body to domain values, calls the
 ledger once and answers with the new version (as ETag) and log position."""
 
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from api import examples
 from api.deps import Agency, IfMatch, Ledger
+from api.examples import example
 from api.problems import Problem
 from api.schemas.commands import (
     Approval,
@@ -24,6 +27,20 @@ ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 42
 router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
 REQUEST = "/{incident_id}/requests/{number}"
 
+OpenBody = Annotated[IncidentOpen, example("KPD asks the Sheriff for four officers", examples.OPEN)]
+AddRequestBody = Annotated[
+    AssistanceRequestCreate, example("KPD asks Pleasant Prairie too", examples.ADD_REQUEST)
+]
+ApproveBody = Annotated[Approval, example("The sergeant approves request 1", examples.APPROVE)]
+RespondBody = Annotated[ResponseCreate, example("The Sheriff sends two of four", examples.RESPOND)]
+RecallBody = Annotated[WithdrawalCreate, example("The Sheriff recalls one", examples.RECALL)]
+ReleaseBody = Annotated[WithdrawalCreate, example("KPD sends the rest home", examples.RELEASE)]
+CancelBody = Annotated[Cancellation, example("KPD no longer needs request 2", examples.CANCEL)]
+InvolvementBody = Annotated[
+    InvolvementCreate, example("What Deputy Lee did and saw", examples.INVOLVEMENT)
+]
+CloseBody = Annotated[Closure, example("KPD closes with the outcome", examples.CLOSE)]
+
 
 def answer(written: Written, response: Response) -> WriteResult:
     response.headers["ETag"] = f'"{written.version}"'
@@ -34,7 +51,7 @@ def answer(written: Written, response: Response) -> WriteResult:
 
 @router.post("", status_code=201)
 def open_incident(
-    body: IncidentOpen, agency: Agency, ledger: Ledger, response: Response
+    body: OpenBody, agency: Agency, ledger: Ledger, response: Response
 ) -> WriteResult:
     """Open an incident by asking the first agency for help."""
     written = ledger.open_incident(
@@ -53,7 +70,7 @@ def open_incident(
 @router.post("/{incident_id}/requests", status_code=201)
 def request_assistance(
     incident_id: UUID,
-    body: AssistanceRequestCreate,
+    body: AddRequestBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -70,7 +87,7 @@ def request_assistance(
 def approve(
     incident_id: UUID,
     number: int,
-    body: Approval,
+    body: ApproveBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -84,7 +101,7 @@ def approve(
 def respond(
     incident_id: UUID,
     number: int,
-    body: ResponseCreate,
+    body: RespondBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -101,7 +118,7 @@ def respond(
 def recall(
     incident_id: UUID,
     number: int,
-    body: WithdrawalCreate,
+    body: RecallBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -118,7 +135,7 @@ def recall(
 def release(
     incident_id: UUID,
     number: int,
-    body: WithdrawalCreate,
+    body: ReleaseBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -135,7 +152,7 @@ def release(
 def cancel(
     incident_id: UUID,
     number: int,
-    body: Cancellation,
+    body: CancelBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -152,7 +169,7 @@ def record_involvement(
     incident_id: UUID,
     number: int,
     badge: str,
-    body: InvolvementCreate,
+    body: InvolvementBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,
@@ -175,7 +192,7 @@ def record_involvement(
 @router.post("/{incident_id}/close")
 def close(
     incident_id: UUID,
-    body: Closure,
+    body: CloseBody,
     agency: Agency,
     ledger: Ledger,
     version: IfMatch,

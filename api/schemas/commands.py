@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from api import examples
 from domain.values import (
     Actor,
     Decision,
@@ -185,6 +186,7 @@ class Closure(Command):
 
 
 class WriteResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WRITTEN]})
     incident_id: str
     version: int = Field(description="The incident's new version; also its ETag.")
     position: int = Field(description="Log position; pass as min_position to read your write.")
