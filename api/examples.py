@@ -90,4 +90,8 @@ CLOSE = {
     "release_all": False,
 }
 
-WRITTEN: dict[str, Any] = {"incident_id": "7d1c3c2e-1b0a-5b8f-9a41-6d2f0b8e7c15", "version": 2, "position": 2}
+WRITTEN: dict[str, Any] = {
+    "incident_id": "7d1c3c2e-1b0a-5b8f-9a41-6d2f0b8e7c15",
+    "version": 2,
+    "position": 2,
+}

@@ -8,12 +8,11 @@ from sqlalchemy.engine import Engine
 
 from alembic import command
 
-ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 MIGRATION_LOCK = 8_410_331  # any constant; serializes API processes starting together
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    config = Config(str(ALEMBIC_INI))
+def upgrade_to_head(engine: Engine, migrations_dir: Path) -> None:
+    config = Config(str(migrations_dir / "alembic.ini"))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})

@@ -31,7 +31,7 @@ def build_services(settings: Settings) -> Services:
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
-    upgrade_to_head(engine)
+    upgrade_to_head(engine, settings.migrations_dir)
     ledger = MutualAidLedger(settings.event_store_env(), retries=settings.command_retries)
     projection = ProjectionRunner(
         INCIDENT_PROJECTION,

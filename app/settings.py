@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APPLICATION_NAME = "MutualAidLedger"
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=5.0, ge=0, le=30)
     command_retries: int = Field(default=5, ge=1, le=50)
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    # Where alembic.ini and alembic/ live: the source tree, or where an image copied them.
+    migrations_dir: Path = SOURCE_ROOT
 
     @model_validator(mode="after")
     def _check_database_url(self) -> "Settings":

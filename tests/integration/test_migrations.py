@@ -15,8 +15,8 @@ def test_upgrade_on_an_empty_database_creates_every_table_the_code_uses(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
     try:
-        upgrade_to_head(engine)
-        upgrade_to_head(engine)
+        upgrade_to_head(engine, settings.migrations_dir)
+        upgrade_to_head(engine, settings.migrations_dir)
         inspector = sa.inspect(engine)
         tables = set(inspector.get_table_names()) - {"alembic_version"}
         assert tables == set(metadata.tables)
