@@ -15,6 +15,7 @@ from api.schemas.commands import (
     AssistanceRequestCreate,
     Cancellation,
     Closure,
+    Fulfilment,
     IncidentOpen,
     InvolvementCreate,
     ResponseCreate,
@@ -39,6 +40,9 @@ CancelBody = Annotated[Cancellation, example("KPD no longer needs request 2", ex
 InvolvementBody = Annotated[
     InvolvementCreate, example("What Deputy Lee did and saw", examples.INVOLVEMENT)
 ]
+FulfilBody = Annotated[
+    Fulfilment, example("KPD reports the request to its command staff", examples.FULFIL)
+]
 CloseBody = Annotated[Closure, example("KPD closes with the outcome", examples.CLOSE)]
 
 
@@ -59,6 +63,7 @@ def open_incident(
         nature=body.nature,
         kind=body.kind,
         location=body.location,
+        scene_management=body.scene_management,
         request=body.request.details(),
         actor=body.actor.at(agency),
         occurred_at=body.when(),
@@ -200,5 +205,28 @@ def close(
 ) -> WriteResult:
     written = ledger.close_incident(
         incident_id, body.outcome, body.release_all, body.actor.at(agency), body.when(), version
+    )
+    return answer(written, response)
+
+
+@router.post("/{incident_id}/obligations/{number}/fulfil")
+def fulfil(
+    incident_id: UUID,
+    number: int,
+    body: FulfilBody,
+    agency: Agency,
+    ledger: Ledger,
+    version: IfMatch,
+    response: Response,
+) -> WriteResult:
+    """Record a notification made or a report filed that a policy requires."""
+    written = ledger.fulfil(
+        incident_id,
+        number,
+        tuple(body.recipients),
+        body.note,
+        body.actor.at(agency),
+        body.when(),
+        version,
     )
     return answer(written, response)

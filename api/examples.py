@@ -83,6 +83,13 @@ ADD_REQUEST: dict[str, Any] = {
 
 CANCEL = {"actor": KPD_SERGEANT, "occurred_at": "2026-11-01T02:20:00Z", "reason": "Enough help"}
 
+FULFIL: dict[str, Any] = {
+    "actor": KPD_SERGEANT,
+    "occurred_at": "2026-11-01T03:40:00Z",
+    "recipients": ["Chief of Police", "Deputy Assistant Chief", "Inspector of Police"],
+    "note": "Summary e-mailed (Kenosha 2.1 IV.B)",
+}
+
 CLOSE = {
     "actor": KPD_SERGEANT,
     "occurred_at": "2026-11-01T03:30:00Z",

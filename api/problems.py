@@ -2,6 +2,7 @@
 maps domain errors to HTTP status codes."""
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -12,6 +13,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from domain import errors
+from domain.directory import UnknownAgency
+from domain.policy import PolicyViolation
 
 PROBLEM_TYPE = "urn:mutual-aid-ledger:problem:"
 MEDIA_TYPE = "application/problem+json"
@@ -24,6 +27,8 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.DuplicateIncident: 409,
     errors.VersionMismatch: 412,
     errors.ConcurrentModification: 409,
+    PolicyViolation: 403,
+    UnknownAgency: 422,
 }
 
 
@@ -33,6 +38,7 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[dict[str, Any]] | None = None
+    rule: dict[str, Any] | None = None
 
 
 class ApiProblem(Exception):
@@ -67,7 +73,8 @@ def status_of(error: errors.DomainError) -> int:
 
 def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.DomainError)
-    return problem_response(status_of(exc), exc.slug, exc.title, exc.detail)
+    extra = {"rule": asdict(exc.rule)} if isinstance(exc, PolicyViolation) else {}
+    return problem_response(status_of(exc), exc.slug, exc.title, exc.detail, **extra)
 
 
 def on_api_problem(_: Request, exc: Exception) -> JSONResponse:

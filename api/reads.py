@@ -44,11 +44,12 @@ def list_visible_incidents(
     kind: IncidentKind | None = None,
     opened_from: AwareDatetime | None = None,
     opened_to: AwareDatetime | None = None,
+    open_obligations: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: str | None = None,
 ) -> IncidentList:
     """Incidents this agency requested or was asked on, newest first."""
-    where = IncidentFilter(status, role, kind, opened_from, opened_to)
+    where = IncidentFilter(status, role, kind, opened_from, opened_to, open_obligations)
     limit = min(limit, s.settings.max_page_size)
     rows = list_incidents(conn, agency, where, limit + 1, decode_cursor(cursor))
     items = [IncidentSummaryRead.model_validate(row) for row in rows[:limit]]
@@ -60,7 +61,12 @@ def list_visible_incidents(
 def get_incident(rows: VisibleIncident, response: Response) -> IncidentRead:
     response.headers["ETag"] = f'"{rows.incident["version"]}"'
     return IncidentRead.model_validate(
-        {**rows.incident, "requests": rows.requests, "officers": rows.officers}
+        {
+            **rows.incident,
+            "requests": rows.requests,
+            "officers": rows.officers,
+            "obligations": rows.obligations,
+        }
     )
 
 

@@ -8,6 +8,7 @@ import uvicorn
 from app.keys import create_key
 from app.services import build_services
 from app.settings import Settings
+from domain.directory import UnknownAgency
 
 cli = typer.Typer(no_args_is_help=True, help="Mutual Aid Ledger")
 
@@ -36,7 +37,10 @@ def create_key_command(
     """Create an API key for an agency; the key is shown once and stored only as a hash."""
     services = build_services(Settings())
     try:
+        services.ledger.directory.agency(agency)
         typer.echo(create_key(services.read_models, agency, label))
+    except UnknownAgency as error:
+        raise typer.BadParameter(error.detail) from None
     finally:
         services.close()
 

@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from app.settings import APPLICATION_NAME
 from app.transcoding import register_value_types
+from domain.directory import Directory, PolicyBook
 from domain.errors import (
     ConcurrentModification,
     DuplicateIncident,
@@ -18,7 +19,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.incident import Incident
-from domain.values import Actor, IncidentKind, RequestDetails, ResponseDetails, Withdrawal
+from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
 
 Command = Callable[[Incident], None]
 
@@ -39,9 +40,11 @@ class MutualAidLedger(Application[UUID]):
     def __init__(
         self,
         env: dict[str, str],
+        directory: Directory,
         retries: int = 5,
     ) -> None:
         super().__init__(env)
+        self.directory = directory
         self._retries = retries
         # Called with the log position after each save; the composition root points it at
         # the in-process projection runner, so a write is projected without waiting a poll.
@@ -56,20 +59,23 @@ class MutualAidLedger(Application[UUID]):
         *,
         case_number: str,
         nature: str,
-        kind: IncidentKind,
+        kind: str,
         location: str,
         request: RequestDetails,
         actor: Actor,
         occurred_at: datetime,
+        scene_management: str | None = None,
     ) -> Written:
         incident = Incident.open(
             case_number=case_number,
             nature=nature,
             kind=kind,
             location=location,
+            scene_management=scene_management,
             request=request,
             actor=actor,
             occurred_at=occurred_at,
+            book=self.book(occurred_at),
         )
         try:
             return self._save(incident)
@@ -90,7 +96,7 @@ class MutualAidLedger(Application[UUID]):
             incident_id,
             actor,
             expected_version,
-            lambda i: i.request_assistance(request, actor, occurred_at),
+            lambda i: i.request_assistance(request, actor, occurred_at, self.book(occurred_at)),
         )
 
     def approve(
@@ -105,7 +111,7 @@ class MutualAidLedger(Application[UUID]):
             incident_id,
             actor,
             expected_version,
-            lambda i: i.approve(number, actor, occurred_at),
+            lambda i: i.approve(number, actor, occurred_at, self.book(occurred_at)),
         )
 
     def respond(
@@ -121,7 +127,7 @@ class MutualAidLedger(Application[UUID]):
             incident_id,
             actor,
             expected_version,
-            lambda i: i.respond(number, response, actor, occurred_at),
+            lambda i: i.respond(number, response, actor, occurred_at, self.book(occurred_at)),
         )
 
     def recall(
@@ -137,7 +143,7 @@ class MutualAidLedger(Application[UUID]):
             incident_id,
             actor,
             expected_version,
-            lambda i: i.recall(number, withdrawal, actor, occurred_at),
+            lambda i: i.recall(number, withdrawal, actor, occurred_at, self.book(occurred_at)),
         )
 
     def release(
@@ -192,6 +198,23 @@ class MutualAidLedger(Application[UUID]):
             ),
         )
 
+    def fulfil(
+        self,
+        incident_id: UUID,
+        number: int,
+        recipients: tuple[str, ...],
+        note: str,
+        actor: Actor,
+        occurred_at: datetime,
+        expected_version: int | None = None,
+    ) -> Written:
+        return self._update(
+            incident_id,
+            actor,
+            expected_version,
+            lambda i: i.fulfil(number, recipients, note, actor, occurred_at),
+        )
+
     def close_incident(
         self,
         incident_id: UUID,
@@ -207,6 +230,10 @@ class MutualAidLedger(Application[UUID]):
             expected_version,
             lambda i: i.close_incident(outcome, release_all, actor, occurred_at),
         )
+
+    def book(self, occurred_at: datetime) -> PolicyBook:
+        """The policies in force on the day the step happened."""
+        return PolicyBook(self.directory, occurred_at.date())
 
     def history(self, incident_id: UUID, agency: str) -> Sequence[Any]:
         """Audit reads the event log itself, on purpose: it must not trust a projection."""

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from app.ledger import MutualAidLedger
 from app.migrations import upgrade_to_head
+from app.policy_files import load_directory
 from app.settings import Settings
 from projections import incident_view
 from projections.runner import ProjectionRunner
@@ -28,11 +29,14 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    directory = load_directory(settings.policy_dir)  # first: a bad profile stops the start
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
     upgrade_to_head(engine, settings.migrations_dir)
-    ledger = MutualAidLedger(settings.event_store_env(), retries=settings.command_retries)
+    ledger = MutualAidLedger(
+        settings.event_store_env(), directory, retries=settings.command_retries
+    )
     projection = ProjectionRunner(
         INCIDENT_PROJECTION,
         ledger.recorder,

@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.directory import PolicyBook
 from domain.errors import (
     IncidentAlreadyClosed,
     InvalidCommand,
@@ -19,10 +20,24 @@ from domain.errors import (
     ResourcesStillDeployed,
     RuleViolation,
 )
+from domain.obligations import ObligationState, check_fulfilment
+from domain.policy import Action, PolicyRef
 from domain.requests import AssistanceRequest
+from domain.rulebook import (
+    Decided,
+    Owed,
+    check_is_mutual_aid,
+    check_scene_management,
+    decide_approval,
+    decide_recall,
+    decide_request,
+    decide_response,
+)
 from domain.values import (
     Actor,
     IncidentKind,
+    Obligation,
+    PolicyException,
     RequestDetails,
     RequestStatus,
     ResponseDetails,
@@ -52,6 +67,7 @@ class Incident(Aggregate):
         nature: str
         kind: IncidentKind
         location: str
+        scene_management: str | None
         actor: Actor
         occurred_at: datetime
 
@@ -59,12 +75,16 @@ class Incident(Aggregate):
         TOPIC = "mutual-aid:AssistanceRequested"
         number: int
         details: RequestDetails
+        authority: PolicyRef
+        exception: PolicyException | None
+        obligations: tuple[Obligation, ...]
         actor: Actor
         occurred_at: datetime
 
     class RequestApproved(Event):
         TOPIC = "mutual-aid:RequestApproved"
         number: int
+        authority: PolicyRef
         actor: Actor
         occurred_at: datetime
 
@@ -72,6 +92,9 @@ class Incident(Aggregate):
         TOPIC = "mutual-aid:ResponseRecorded"
         number: int
         response: ResponseDetails
+        authority: PolicyRef
+        exception: PolicyException | None
+        obligations: tuple[Obligation, ...]
         actor: Actor
         occurred_at: datetime
 
@@ -79,6 +102,7 @@ class Incident(Aggregate):
         TOPIC = "mutual-aid:ResourcesRecalled"
         number: int
         withdrawal: Withdrawal
+        authority: PolicyRef
         actor: Actor
         occurred_at: datetime
 
@@ -107,6 +131,16 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
+    class ObligationFulfilled(Event):
+        """A notification made or a report filed, as a policy requires (Kenosha IV.B, ...)."""
+
+        TOPIC = "mutual-aid:ObligationFulfilled"
+        number: int
+        recipients: tuple[str, ...]
+        note: str
+        actor: Actor
+        occurred_at: datetime
+
     class IncidentClosed(Event):
         TOPIC = "mutual-aid:IncidentClosed"
         outcome: str
@@ -126,51 +160,95 @@ class Incident(Aggregate):
         *,
         case_number: str,
         nature: str,
-        kind: IncidentKind,
+        kind: str,
         location: str,
         request: RequestDetails,
         actor: Actor,
         occurred_at: datetime,
+        book: PolicyBook,
+        scene_management: str | None = None,
     ) -> "Incident":
         """Open an incident by asking the first agency for help."""
         check_aware(occurred_at)
         check_not_own_agency(request, actor)
+        check_is_mutual_aid(book, actor.agency, kind, request.agency)
+        check_scene_management(book.profile(actor.agency), kind, scene_management)
+        decided = decide_request(book, actor, request)
         incident_id = cls.create_id(actor.agency, case_number)
-        incident = cls._open(incident_id, case_number, nature, kind, location, actor, occurred_at)
-        incident._request(1, request, actor, occurred_at)
+        incident = cls._open(
+            incident_id,
+            case_number,
+            nature,
+            IncidentKind(kind),
+            location,
+            scene_management,
+            actor,
+            occurred_at,
+        )
+        incident.record_request(request, decided, actor, occurred_at)
         return incident
 
     def request_assistance(
-        self, request: RequestDetails, actor: Actor, occurred_at: datetime
+        self, request: RequestDetails, actor: Actor, occurred_at: datetime, book: PolicyBook
     ) -> None:
         """Ask one more agency (Kenosha IV.D: the Sheriff first, Pleasant Prairie next)."""
         self.check_requester(actor, occurred_at)
         check_not_own_agency(request, actor)
+        check_is_mutual_aid(book, actor.agency, self.kind, request.agency)
         if any(r.agency == request.agency and r.is_open() for r in self.requests.values()):
             raise RuleViolation(f"{request.agency} already has an open request on this incident")
-        self._request(len(self.requests) + 1, request, actor, occurred_at)
+        self.record_request(request, decide_request(book, actor, request), actor, occurred_at)
 
-    def approve(self, number: int, actor: Actor, occurred_at: datetime) -> None:
+    def approve(self, number: int, actor: Actor, occurred_at: datetime, book: PolicyBook) -> None:
         self.check_requester(actor, occurred_at)
         self.request(number).check_can_approve()
-        self._approve(number, actor, occurred_at)
+        self._approve(number, decide_approval(book, actor), actor, occurred_at)
 
     def respond(
-        self, number: int, response: ResponseDetails, actor: Actor, occurred_at: datetime
+        self,
+        number: int,
+        response: ResponseDetails,
+        actor: Actor,
+        occurred_at: datetime,
+        book: PolicyBook,
     ) -> None:
         """Oconomowoc V.B: a response exists only as the answer to a request."""
         request = self.check_responder(number, actor, occurred_at)
-        request.check_can_respond(response)
+        approval_rule = book.profile(self.requesting_agency).rule_for(Action.APPROVE)
+        request.check_can_respond(response, approval_rule)
         if any(officer.agency != actor.agency for officer in response.officers):
             raise NotAuthorized("an agency commits only its own officers")
-        self._respond(number, response, actor, occurred_at)
+        decided = decide_response(
+            book,
+            actor,
+            self.requesting_agency,
+            request.details,
+            response.decision,
+            response.emergency_justification,
+            response.officer_in_charge is not None,
+        )
+        self._respond(
+            number,
+            response,
+            decided.authority,
+            decided.exception,
+            self.number_obligations(decided.owed),
+            actor,
+            occurred_at,
+        )
 
     def recall(
-        self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
+        self,
+        number: int,
+        withdrawal: Withdrawal,
+        actor: Actor,
+        occurred_at: datetime,
+        book: PolicyBook,
     ) -> None:
         """Minneapolis: the responding official may recall all or part at any time."""
         request = self.check_responder(number, actor, occurred_at)
-        self._recall(number, resolve_withdrawal(request, withdrawal), actor, occurred_at)
+        resolved = resolve_withdrawal(request, withdrawal)
+        self._recall(number, resolved, decide_recall(book, actor), actor, occurred_at)
 
     def release(
         self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
@@ -202,6 +280,24 @@ class Incident(Aggregate):
         request.check_has_officer(badge)
         self._record_involvement(number, badge, involvement, observations, actor, occurred_at)
 
+    def fulfil(
+        self,
+        number: int,
+        recipients: tuple[str, ...],
+        note: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Record a notification made or a report filed. Allowed after close: reporting an
+        incident usually finishes after it."""
+        check_aware(occurred_at)
+        if number not in self.obligations:
+            raise RequestNotFound(f"incident has no obligation {number}")
+        state = self.obligations[number]
+        if actor.agency != state.obligation.party:
+            raise NotAuthorized(f"obligation {number} is owed by {state.obligation.party}")
+        self._fulfil(number, check_fulfilment(state, recipients), note, actor, occurred_at)
+
     def close_incident(
         self, outcome: str, release_all: bool, actor: Actor, occurred_at: datetime
     ) -> None:
@@ -222,6 +318,24 @@ class Incident(Aggregate):
             if request.status in (RequestStatus.REQUESTED, RequestStatus.APPROVED):
                 self._cancel(request.number, "incident closed", actor, occurred_at)
         self._close(outcome, actor, occurred_at)
+
+    def record_request(
+        self, details: RequestDetails, decided: Decided, actor: Actor, occurred_at: datetime
+    ) -> None:
+        number = len(self.requests) + 1
+        obligations = self.number_obligations(decided.owed, number)
+        self._request(
+            number, details, decided.authority, decided.exception, obligations, actor, occurred_at
+        )
+
+    def number_obligations(
+        self, owed: tuple[Owed, ...], request_number: int | None = None
+    ) -> tuple[Obligation, ...]:
+        first = len(self.obligations) + 1
+        return tuple(
+            Obligation(first + n, o.party, o.kind, o.recipients, o.rule, request_number)
+            for n, o in enumerate(owed)
+        )
 
     # -- queries and guards ----------------------------------------------------------------
 
@@ -267,6 +381,7 @@ class Incident(Aggregate):
         nature: str,
         kind: IncidentKind,
         location: str,
+        scene_management: str | None,
         actor: Actor,
         occurred_at: datetime,
     ) -> "Incident":
@@ -277,6 +392,7 @@ class Incident(Aggregate):
             nature=nature,
             kind=kind,
             location=location,
+            scene_management=scene_management,
             actor=actor,
             occurred_at=occurred_at,
         )
@@ -288,6 +404,7 @@ class Incident(Aggregate):
         nature: str,
         kind: IncidentKind,
         location: str,
+        scene_management: str | None,
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
@@ -295,33 +412,60 @@ class Incident(Aggregate):
         self.nature = nature
         self.kind = IncidentKind(kind)
         self.location = location
+        self.scene_management = scene_management
         self.opened_by = actor
         self.opened_at = occurred_at
         self.requesting_agency = actor.agency
         self.status = IncidentStatus.OPEN
         self.outcome: str | None = None
         self.requests: dict[int, AssistanceRequest] = {}
+        self.obligations: dict[int, ObligationState] = {}
 
     @event(AssistanceRequested)
     def _request(
-        self, number: int, details: RequestDetails, actor: Actor, occurred_at: datetime
+        self,
+        number: int,
+        details: RequestDetails,
+        authority: PolicyRef,
+        exception: PolicyException | None,
+        obligations: tuple[Obligation, ...],
+        actor: Actor,
+        occurred_at: datetime,
     ) -> None:
-        self.requests[number] = AssistanceRequest(number, details, actor, occurred_at)
+        self.requests[number] = AssistanceRequest(number, details, actor, occurred_at, exception)
+        self.owe(obligations)
 
     @event(RequestApproved)
-    def _approve(self, number: int, actor: Actor, occurred_at: datetime) -> None:
-        self.requests[number].status = RequestStatus.APPROVED
-        self.requests[number].approved_by = actor
+    def _approve(
+        self, number: int, authority: PolicyRef, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number].approve(actor)
+        for state in self.obligations.values():
+            if state.is_approval_of(number):
+                state.outstanding.clear()
 
     @event(ResponseRecorded)
     def _respond(
-        self, number: int, response: ResponseDetails, actor: Actor, occurred_at: datetime
+        self,
+        number: int,
+        response: ResponseDetails,
+        authority: PolicyRef,
+        exception: PolicyException | None,
+        obligations: tuple[Obligation, ...],
+        actor: Actor,
+        occurred_at: datetime,
     ) -> None:
         self.requests[number].record_response(response)
+        self.owe(obligations)
 
     @event(ResourcesRecalled)
     def _recall(
-        self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
+        self,
+        number: int,
+        withdrawal: Withdrawal,
+        authority: PolicyRef,
+        actor: Actor,
+        occurred_at: datetime,
     ) -> None:
         self.requests[number].deployed.withdraw(withdrawal)
 
@@ -346,6 +490,21 @@ class Incident(Aggregate):
         occurred_at: datetime,
     ) -> None:
         """Reports read involvement from the projection; the aggregate needs nothing."""
+
+    @event(ObligationFulfilled)
+    def _fulfil(
+        self,
+        number: int,
+        recipients: tuple[str, ...],
+        note: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.obligations[number].outstanding.difference_update(recipients)
+
+    def owe(self, obligations: tuple[Obligation, ...]) -> None:
+        for obligation in obligations:
+            self.obligations[obligation.number] = ObligationState(obligation)
 
     @event(IncidentClosed)
     def _close(self, outcome: str, actor: Actor, occurred_at: datetime) -> None:

@@ -4,11 +4,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import InvalidCommand, RuleViolation
+from domain.policy import PolicyRef, PolicyViolation
 from domain.values import (
     Actor,
     Decision,
     Deployment,
     Officer,
+    PolicyException,
     RequestDetails,
     RequestStatus,
     ResponseDetails,
@@ -25,6 +27,7 @@ class AssistanceRequest:
     details: RequestDetails
     requested_by: Actor
     requested_at: datetime
+    exception: PolicyException | None = None
     status: RequestStatus = RequestStatus.REQUESTED
     approved_by: Actor | None = None
     response: ResponseDetails | None = None
@@ -40,16 +43,25 @@ class AssistanceRequest:
         return self.status in ACTIVE or not self.deployed.is_empty()
 
     def check_can_approve(self) -> None:
-        if self.status != RequestStatus.REQUESTED:
-            raise RuleViolation(f"request {self.number} is {self.status}, not awaiting approval")
+        """Approval may follow an emergency response (Kenosha IV.A), so it is not a status."""
+        if self.approved_by is not None:
+            raise RuleViolation(f"request {self.number} is already approved")
+        if self.status in (RequestStatus.CANCELLED, RequestStatus.DECLINED):
+            raise RuleViolation(f"request {self.number} is {self.status}")
 
-    def check_can_respond(self, response: ResponseDetails) -> None:
-        # Kenosha IV.A: assistance is approved before it is rendered.
-        if self.status == RequestStatus.REQUESTED:
-            raise RuleViolation(f"request {self.number} has not been approved yet")
-        if self.status != RequestStatus.APPROVED:
+    def check_can_respond(self, response: ResponseDetails, approval_rule: PolicyRef) -> None:
+        """Kenosha IV.A: assistance is approved before it is rendered, unless the request was
+        made under an emergency exception (then approval is owed afterwards)."""
+        if self.status not in ACTIVE:
             raise RuleViolation(f"request {self.number} is {self.status}; it was answered already")
+        if self.approved_by is None and self.exception is None:
+            raise PolicyViolation(f"request {self.number} has not been approved yet", approval_rule)
         check_response_matches_decision(self.details, response)
+
+    def approve(self, actor: Actor) -> None:
+        self.approved_by = actor
+        if self.status == RequestStatus.REQUESTED:
+            self.status = RequestStatus.APPROVED
 
     def check_can_cancel(self) -> None:
         if self.status not in ACTIVE:

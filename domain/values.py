@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidCommand
+from domain.policy import ObligationKind, PolicyRef
 
 
 class IncidentKind(StrEnum):
@@ -38,12 +39,14 @@ class RequestStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something. ``agency`` always comes from the caller's credentials."""
+    """Who did something. ``agency`` always comes from the caller's credentials; ``roles``
+    are duties held besides the rank (watch_commander, oic, communications_center, ...)."""
 
     agency: str
     name: str
     rank: str
     badge: str | None = None
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class RequestDetails:
     facts: str
     staging_area: str | None = None
     radio_channel: str | None = None
+    arrestee_transport: bool = False  # Alsip 205.3, Columbia 352.2
+    emergency_justification: str | None = None  # why assistance cannot wait for approval
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class ResponseDetails:
     resources: tuple[ResourceLine, ...] = ()
     officers: tuple[Officer, ...] = ()
     officer_in_charge: Officer | None = None
+    emergency_justification: str | None = None  # why it responds without the usual authority
 
 
 @dataclass(frozen=True)
@@ -139,5 +145,37 @@ def totals(lines: Iterable[ResourceLine]) -> Counter[str]:
     return counts
 
 
+@dataclass(frozen=True)
+class PolicyException:
+    """A step taken without the usual authority, as a policy allows (emergency, MOU)."""
+
+    kind: str
+    justification: str
+    rule: PolicyRef
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something a party owes under its policy (notify, approve afterwards, report), open until
+    fulfilled. ``request_number`` ties an approval obligation to its request."""
+
+    number: int
+    party: str
+    kind: ObligationKind
+    recipients: tuple[str, ...]
+    rule: PolicyRef
+    request_number: int | None = None
+
+
 # Value objects that appear inside stored events; persistence registers one codec per class.
-EVENT_VALUE_TYPES = (Actor, ResourceLine, Officer, RequestDetails, ResponseDetails, Withdrawal)
+EVENT_VALUE_TYPES = (
+    Actor,
+    ResourceLine,
+    Officer,
+    RequestDetails,
+    ResponseDetails,
+    Withdrawal,
+    PolicyRef,
+    PolicyException,
+    Obligation,
+)

@@ -13,8 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.incident import Incident
-from domain.values import ResourceLine, Withdrawal, totals
-from projections.tables import assistance_requests, incidents, officers, withdrawals
+from domain.values import Obligation, ResourceLine, Withdrawal, totals
+from projections.tables import (
+    assistance_requests,
+    incidents,
+    obligations,
+    officers,
+    withdrawals,
+)
 
 Handler = Callable[[Connection, Any], None]
 
@@ -37,6 +43,7 @@ def incident_opened(conn: Connection, e: Incident.IncidentOpened) -> None:
             nature=e.nature,
             kind=str(e.kind),
             location=e.location,
+            scene_management=e.scene_management,
             status="open",
             opened_by=asdict(e.actor),
             opened_at=e.occurred_at,
@@ -65,14 +72,35 @@ def assistance_requested(conn: Connection, e: Incident.AssistanceRequested) -> N
             requested_by=asdict(e.actor),
             requested_at=e.occurred_at,
             deployed={},
+            arrestee_transport=d.arrestee_transport,
+            requested_under=asdict(e.authority),
+            request_exception=optional(e.exception),
         )
     )
+    owe(conn, e, e.obligations)
 
 
 def request_approved(conn: Connection, e: Incident.RequestApproved) -> None:
+    key = request_key(e.originator_id, e.number)
+    status = conn.execute(sa.select(assistance_requests.c.status).where(key)).scalar_one()
     update_request(
-        conn, e, status="approved", approved_by=asdict(e.actor), approved_at=e.occurred_at
+        conn,
+        e,
+        status="approved" if status == "requested" else status,
+        approved_by=asdict(e.actor),
+        approved_at=e.occurred_at,
+        approved_under=asdict(e.authority),
     )
+    c = obligations.c
+    approvals = sa.and_(
+        c.incident_id == e.originator_id, c.kind == "approve", c.request_number == e.number
+    )
+    conn.execute(
+        sa.update(obligations)
+        .where(approvals)
+        .values(outstanding=[], status="met", met_at=e.occurred_at)
+    )
+    count_open_obligations(conn, e.originator_id)
 
 
 def response_recorded(conn: Connection, e: Incident.ResponseRecorded) -> None:
@@ -88,7 +116,10 @@ def response_recorded(conn: Connection, e: Incident.ResponseRecorded) -> None:
         officer_in_charge=asdict(r.officer_in_charge) if r.officer_in_charge else None,
         responded_by=asdict(e.actor),
         responded_at=e.occurred_at,
+        responded_under=asdict(e.authority),
+        response_exception=optional(e.exception),
     )
+    owe(conn, e, e.obligations)
     for officer in r.officers:
         conn.execute(
             sa.insert(officers).values(
@@ -125,6 +156,30 @@ def involvement_recorded(conn: Connection, e: Incident.InvolvementRecorded) -> N
     conn.execute(sa.update(officers).where(key).values(involvement=[*notes, note]))
 
 
+def obligation_fulfilled(conn: Connection, e: Incident.ObligationFulfilled) -> None:
+    c = obligations.c
+    key = sa.and_(c.incident_id == e.originator_id, c.number == e.number)
+    row = conn.execute(sa.select(c.outstanding, c.fulfilments).where(key)).one()
+    outstanding = [r for r in row.outstanding if r not in e.recipients]
+    fulfilment = {
+        "recipients": list(e.recipients),
+        "note": e.note,
+        "by": asdict(e.actor),
+        "occurred_at": e.occurred_at.isoformat(),
+    }
+    conn.execute(
+        sa.update(obligations)
+        .where(key)
+        .values(
+            outstanding=outstanding,
+            fulfilments=[*row.fulfilments, fulfilment],
+            status="open" if outstanding else "met",
+            met_at=None if outstanding else e.occurred_at,
+        )
+    )
+    count_open_obligations(conn, e.originator_id)
+
+
 def incident_closed(conn: Connection, e: Incident.IncidentClosed) -> None:
     conn.execute(
         sa.update(incidents)
@@ -147,6 +202,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Incident.ResourcesReleased: resources_released,
     Incident.RequestCancelled: request_cancelled,
     Incident.InvolvementRecorded: involvement_recorded,
+    Incident.ObligationFulfilled: obligation_fulfilled,
     Incident.IncidentClosed: incident_closed,
 }
 
@@ -174,6 +230,40 @@ def withdraw(conn: Connection, e: Any, kind: str, withdrawal: Withdrawal) -> Non
     for badge in withdrawal.badges:
         key = officer_key(e.originator_id, e.number, badge)
         conn.execute(sa.update(officers).where(key).values(status=kind))
+
+
+def owe(conn: Connection, e: Any, owed: Iterable[Obligation]) -> None:
+    for o in owed:
+        conn.execute(
+            sa.insert(obligations).values(
+                incident_id=e.originator_id,
+                number=o.number,
+                party=o.party,
+                kind=str(o.kind),
+                recipients=list(o.recipients),
+                outstanding=list(o.recipients),
+                rule=asdict(o.rule),
+                request_number=o.request_number,
+                status="open",
+                created_at=e.occurred_at,
+                fulfilments=[],
+            )
+        )
+    count_open_obligations(conn, e.originator_id)
+
+
+def count_open_obligations(conn: Connection, incident_id: Any) -> None:
+    c = obligations.c
+    still_open = sa.select(sa.func.count()).where(c.incident_id == incident_id, c.status == "open")
+    conn.execute(
+        sa.update(incidents)
+        .where(incidents.c.incident_id == incident_id)
+        .values(open_obligations=still_open.scalar_subquery())
+    )
+
+
+def optional(value: Any) -> dict[str, Any] | None:
+    return asdict(value) if value is not None else None
 
 
 def update_request(conn: Connection, e: Any, **values: Any) -> None:

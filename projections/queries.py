@@ -10,7 +10,13 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from projections.tables import assistance_requests, incidents, officers, withdrawals
+from projections.tables import (
+    assistance_requests,
+    incidents,
+    obligations,
+    officers,
+    withdrawals,
+)
 
 Row = RowMapping
 
@@ -21,6 +27,7 @@ class IncidentRows:
     requests: Sequence[Row]
     officers: Sequence[Row]
     withdrawals: Sequence[Row]
+    obligations: Sequence[Row]
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class IncidentFilter:
     kind: str | None = None
     opened_from: datetime | None = None
     opened_to: datetime | None = None
+    open_obligations: bool | None = None
 
 
 def visible_to(agency: str, role: str | None = None) -> sa.ColumnElement[bool]:
@@ -55,6 +63,7 @@ def incident_rows(conn: Connection, incident_id: UUID, agency: str) -> IncidentR
         requests=rows_of(conn, assistance_requests, incident_id, assistance_requests.c.number),
         officers=rows_of(conn, officers, incident_id, officers.c.number, officers.c.badge),
         withdrawals=rows_of(conn, withdrawals, incident_id, withdrawals.c.version),
+        obligations=rows_of(conn, obligations, incident_id, obligations.c.number),
     )
 
 
@@ -77,6 +86,9 @@ def list_incidents(
         query = query.where(c.opened_at >= where.opened_from)
     if where.opened_to:
         query = query.where(c.opened_at < where.opened_to)
+    if where.open_obligations is not None:
+        owing = c.open_obligations > 0
+        query = query.where(owing if where.open_obligations else sa.not_(owing))
     if after:
         query = query.where(sa.tuple_(c.opened_at, c.incident_id) < sa.tuple_(*after))
     query = query.order_by(c.opened_at.desc(), c.incident_id.desc()).limit(limit)

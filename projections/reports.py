@@ -28,6 +28,9 @@ def summary_report(rows: IncidentRows) -> dict[str, Any]:
         "outcome": incident["outcome"] or OUTCOME_PENDING,
         "status": incident["status"],
         "closed_at": incident["closed_at"],
+        "policy_decisions": [policy_decisions(r) for r in rows.requests],
+        "obligations": [obligation_entry(o) for o in rows.obligations],
+        "open_obligations": sum(o["status"] == "open" for o in rows.obligations),
     }
 
 
@@ -61,6 +64,36 @@ def response_made(request: Row) -> dict[str, Any]:
         "approved_by": request["approved_by"],
         "responded_by": request["responded_by"],
         "officer_in_charge": request["officer_in_charge"],
+    }
+
+
+def policy_decisions(request: Row) -> dict[str, Any]:
+    """Which rule allowed each step, and any exception taken with its justification."""
+    return {
+        "request_number": request["number"],
+        "agency": request["agency"],
+        "requested_under": request["requested_under"],
+        "approved_under": request["approved_under"],
+        "responded_under": request["responded_under"],
+        "exceptions": [
+            e for e in (request["request_exception"], request["response_exception"]) if e
+        ],
+    }
+
+
+def obligation_entry(obligation: Row) -> dict[str, Any]:
+    return {
+        "number": obligation["number"],
+        "party": obligation["party"],
+        "kind": obligation["kind"],
+        "recipients": obligation["recipients"],
+        "outstanding": obligation["outstanding"],
+        "status": obligation["status"],
+        "rule": obligation["rule"],
+        "request_number": obligation["request_number"],
+        "created_at": obligation["created_at"],
+        "met_at": obligation["met_at"],
+        "fulfilments": obligation["fulfilments"],
     }
 
 

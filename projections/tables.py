@@ -36,7 +36,9 @@ incidents = sa.Table(
     sa.Column("nature", sa.Text, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("location", sa.Text, nullable=False),
+    sa.Column("scene_management", sa.String(32)),
     sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("open_obligations", sa.Integer, nullable=False, server_default="0"),
     sa.Column("opened_by", sa.JSON, nullable=False),
     sa.Column("opened_at", Stamp(), nullable=False, index=True),
     sa.Column("recorded_at", Stamp(), nullable=False),
@@ -73,6 +75,12 @@ assistance_requests = sa.Table(
     sa.Column("responded_at", Stamp()),
     sa.Column("deployed", sa.JSON, nullable=False),
     sa.Column("cancel_reason", sa.Text),
+    sa.Column("arrestee_transport", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("requested_under", sa.JSON),
+    sa.Column("request_exception", sa.JSON),
+    sa.Column("approved_under", sa.JSON),
+    sa.Column("responded_under", sa.JSON),
+    sa.Column("response_exception", sa.JSON),
 )
 
 officers = sa.Table(
@@ -102,6 +110,23 @@ withdrawals = sa.Table(
     sa.Column("occurred_at", Stamp(), nullable=False),
 )
 
+obligations = sa.Table(
+    "obligations",
+    metadata,
+    sa.Column("incident_id", sa.Uuid, primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("party", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("recipients", sa.JSON, nullable=False),
+    sa.Column("outstanding", sa.JSON, nullable=False),
+    sa.Column("rule", sa.JSON, nullable=False),
+    sa.Column("request_number", sa.Integer),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("created_at", Stamp(), nullable=False),
+    sa.Column("met_at", Stamp()),
+    sa.Column("fulfilments", sa.JSON, nullable=False),
+)
+
 # Position of each projection in the event log; written in the same transaction as its rows.
 projection_tracking = sa.Table(
     "projection_tracking",
@@ -110,4 +135,4 @@ projection_tracking = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
-READ_MODEL_TABLES = (incidents, assistance_requests, officers, withdrawals)
+READ_MODEL_TABLES = (incidents, assistance_requests, officers, withdrawals, obligations)

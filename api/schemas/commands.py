@@ -51,9 +51,12 @@ class ActorIn(Body):
     name: Name
     rank: Name
     badge: Code | None = None
+    roles: Annotated[list[Code], Field(max_length=10)] = Field(
+        default=[], description="Duties besides the rank: watch_commander, oic, ..."
+    )
 
     def at(self, agency: str) -> Actor:
-        return Actor(agency=agency, name=self.name, rank=self.rank, badge=self.badge)
+        return Actor(agency, self.name, self.rank, self.badge, tuple(self.roles))
 
 
 class Command(Body):
@@ -104,6 +107,13 @@ class RequestFields(Body):
     facts: Text = Field(description="Facts on which the decision to request is based.")
     staging_area: Text | None = None
     radio_channel: Name | None = None
+    arrestee_transport: StrictBool = Field(
+        default=False, description="Transport of arrestees is asked (Alsip 205.3)."
+    )
+    emergency_justification: Text | None = Field(
+        default=None,
+        description="Why assistance cannot wait for approval (Kenosha IV.A); approval is owed.",
+    )
 
     def details(self) -> RequestDetails:
         return RequestDetails(
@@ -115,14 +125,23 @@ class RequestFields(Body):
             facts=self.facts,
             staging_area=self.staging_area,
             radio_channel=self.radio_channel,
+            arrestee_transport=self.arrestee_transport,
+            emergency_justification=self.emergency_justification,
         )
 
 
 class IncidentOpen(Command):
     case_number: Code
     nature: Text
-    kind: IncidentKind = IncidentKind.EMERGENCY
+    kind: Code = Field(
+        default=IncidentKind.EMERGENCY,
+        description=f"One of {', '.join(IncidentKind)}. Routine services such as "
+        "death_notification are refused: they are not mutual aid (Kenosha III.A.1).",
+    )
     location: Text
+    scene_management: Literal["assistance_only", "complete_scene_management"] | None = Field(
+        default=None, description="Required for a critical incident (Columbia 352.4)."
+    )
     request: RequestFields
 
 
@@ -140,6 +159,9 @@ class ResponseCreate(Command):
     resources: Lines = []
     officers: Annotated[list[OfficerIn], Field(max_length=500)] = []
     officer_in_charge: OfficerIn | None = None
+    emergency_justification: Text | None = Field(
+        default=None, description="Responding without the usual approver (Alsip 205.3)."
+    )
 
     def details(self, agency: str) -> ResponseDetails:
         return ResponseDetails(
@@ -148,6 +170,7 @@ class ResponseCreate(Command):
             resources=tuple(line.to_domain() for line in self.resources),
             officers=tuple(officer.at(agency) for officer in self.officers),
             officer_in_charge=self.officer_in_charge.at(agency) if self.officer_in_charge else None,
+            emergency_justification=self.emergency_justification,
         )
 
 
@@ -178,6 +201,15 @@ class InvolvementCreate(Command):
 
     involvement: Text
     observations: Reason = ""
+
+
+class Fulfilment(Command):
+    """A notification made or a report filed (Kenosha IV.B, Oconomowoc III.B, Alsip 205.3)."""
+
+    recipients: Annotated[list[Name], Field(max_length=20)] = Field(
+        default=[], description="Who was notified; all outstanding recipients when empty."
+    )
+    note: Reason = ""
 
 
 class Closure(Command):

@@ -16,6 +16,42 @@ class ActorOut(Read):
     name: str
     rank: str
     badge: str | None = None
+    roles: list[str] = []
+
+
+class RuleOut(Read):
+    """The policy rule that decided a step."""
+
+    policy_id: str
+    version: int
+    section: str
+
+
+class ExceptionOut(Read):
+    kind: str
+    justification: str
+    rule: RuleOut
+
+
+class FulfilmentOut(Read):
+    recipients: list[str]
+    note: str
+    by: ActorOut
+    occurred_at: datetime
+
+
+class ObligationOut(Read):
+    number: int
+    party: str
+    kind: str
+    recipients: list[str]
+    outstanding: list[str]
+    status: str
+    rule: RuleOut
+    request_number: int | None
+    created_at: datetime
+    met_at: datetime | None
+    fulfilments: list[FulfilmentOut]
 
 
 class Line(Read):
@@ -52,6 +88,12 @@ class RequestRead(Read):
     responded_by: ActorOut | None
     responded_at: datetime | None
     deployed: dict[str, int]
+    arrestee_transport: bool
+    requested_under: RuleOut | None
+    request_exception: ExceptionOut | None
+    approved_under: RuleOut | None
+    responded_under: RuleOut | None
+    response_exception: ExceptionOut | None
 
 
 class OfficerRead(Read):
@@ -70,7 +112,9 @@ class IncidentSummaryRead(Read):
     nature: str
     kind: str
     location: str
+    scene_management: str | None
     status: str
+    open_obligations: int
     opened_by: ActorOut
     opened_at: datetime
     recorded_at: datetime
@@ -83,6 +127,7 @@ class IncidentSummaryRead(Read):
 class IncidentRead(IncidentSummaryRead):
     requests: list[RequestRead]
     officers: list[OfficerRead]
+    obligations: list[ObligationOut]
 
 
 class IncidentList(BaseModel):
@@ -127,8 +172,17 @@ class ResponseMade(BaseModel):
     officer_in_charge: OfficerOut | None
 
 
+class PolicyDecisions(BaseModel):
+    request_number: int
+    agency: str
+    requested_under: RuleOut | None
+    approved_under: RuleOut | None
+    responded_under: RuleOut | None
+    exceptions: list[ExceptionOut]
+
+
 class SummaryReport(BaseModel):
-    """Kenosha 2.1 IV.B.1-7."""
+    """Kenosha 2.1 IV.B.1-7, with the rule behind each step and what is still owed."""
 
     incident_id: UUID
     requested_at: datetime
@@ -140,6 +194,9 @@ class SummaryReport(BaseModel):
     outcome: str
     status: str
     closed_at: datetime | None
+    policy_decisions: list[PolicyDecisions]
+    obligations: list[ObligationOut]
+    open_obligations: int
 
 
 class InvolvementNote(BaseModel):

@@ -6,9 +6,54 @@ from typing import Any
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
 
-KPD_SERGEANT = {"agency": "KPD", "name": "Sgt. Dana Ruiz", "rank": "sergeant", "badge": "412"}
-KCSD_LIEUTENANT = {"agency": "KCSD", "name": "Lt. Ben Ortiz", "rank": "lieutenant", "badge": "77"}
-PPPD_SERGEANT = {"agency": "PPPD", "name": "Sgt. Ivy Holt", "rank": "sergeant", "badge": "31"}
+KPD_SERGEANT = {
+    "agency": "KPD",
+    "name": "Sgt. Dana Ruiz",
+    "rank": "sergeant",
+    "badge": "412",
+    "roles": [],
+}
+KCSD_LIEUTENANT = {
+    "agency": "KCSD",
+    "name": "Lt. Ben Ortiz",
+    "rank": "lieutenant",
+    "badge": "77",
+    "roles": [],
+}
+PPPD_SERGEANT = {
+    "agency": "PPPD",
+    "name": "Sgt. Ivy Holt",
+    "rank": "sergeant",
+    "badge": "31",
+    "roles": [],
+}
+KENOSHA_IV_A = {
+    "policy_id": "kenosha-wi",
+    "version": 1,
+    "section": "Kenosha 2.1 IV.A: made or approved by a supervisor (III.B: Sergeant or higher) "
+    "before assistance",
+}
+KENOSHA_REQUEST = {
+    **KENOSHA_IV_A,
+    "section": "Kenosha 2.1 IV.A: any member may make a request; it is made or approved by a "
+    "supervisor",
+}
+KENOSHA_IV_B = {
+    "policy_id": "kenosha-wi",
+    "version": 1,
+    "section": "Kenosha 2.1 IV.B: all requests for mutual assistance must be reported",
+}
+GENERIC = {
+    "policy_id": "generic",
+    "version": 1,
+    "section": "Generic profile: any member of the agency",
+}
+COMMAND_STAFF = [
+    "Chief of Police",
+    "Deputy Assistant Chief",
+    "Inspector of Police",
+    "Patrol Shift Commander",
+]
 
 
 def run_lifecycle(kpd: Cad, kcsd: Cad, pppd: Cad) -> tuple[str, int]:
@@ -23,6 +68,8 @@ def run_lifecycle(kpd: Cad, kcsd: Cad, pppd: Cad) -> tuple[str, int]:
         (kcsd, "/requests/1/recall", kcsd_recall()),
         (kcsd, "/requests/1/officers/D-101/involvement", involvement()),
         (kpd, "/close", bodies.stamped("2026-11-01T03:30:00Z", **closure())),
+        (kpd, "/obligations/1/fulfil", bodies.stamped("2026-11-01T03:40:00Z", note="E-mailed")),
+        (kpd, "/obligations/2/fulfil", shift_commander_told()),
     ]
     for cad, path, body in steps:
         answer = cad.post(at + path, body)
@@ -75,6 +122,12 @@ def involvement() -> dict[str, Any]:
         "involvement": "Held the north line on 52nd St; assisted in two arrests",
         "observations": "Crowd thinned after 03:00; no injuries seen",
     }
+
+
+def shift_commander_told() -> dict[str, Any]:
+    return bodies.stamped(
+        "2026-11-01T03:41:00Z", recipients=["Patrol Shift Commander"], note="Told by radio"
+    )
 
 
 def closure() -> dict[str, Any]:
@@ -139,6 +192,60 @@ EXPECTED_SUMMARY: dict[str, Any] = {
     "outcome": "Crowd dispersed by 03:15; three arrests, no injuries",
     "status": "closed",
     "closed_at": "2026-11-01T03:30:00Z",
+    "policy_decisions": [
+        {
+            "request_number": number,
+            "agency": agency,
+            "requested_under": KENOSHA_REQUEST,
+            "approved_under": KENOSHA_IV_A,
+            "responded_under": GENERIC,
+            "exceptions": [],
+        }
+        for number, agency in ((1, "KCSD"), (2, "PPPD"))
+    ],
+    "obligations": [
+        {
+            "number": 1,
+            "party": "KPD",
+            "kind": "notify",
+            "recipients": COMMAND_STAFF,
+            "outstanding": [],
+            "status": "met",
+            "rule": KENOSHA_IV_B,
+            "request_number": 1,
+            "created_at": "2026-11-01T02:00:00Z",
+            "met_at": "2026-11-01T03:40:00Z",
+            "fulfilments": [
+                {
+                    "recipients": COMMAND_STAFF,
+                    "note": "E-mailed",
+                    "by": KPD_SERGEANT,
+                    "occurred_at": "2026-11-01T03:40:00Z",
+                }
+            ],
+        },
+        {
+            "number": 2,
+            "party": "KPD",
+            "kind": "notify",
+            "recipients": COMMAND_STAFF,
+            "outstanding": COMMAND_STAFF[:3],
+            "status": "open",
+            "rule": KENOSHA_IV_B,
+            "request_number": 2,
+            "created_at": "2026-11-01T02:10:00Z",
+            "met_at": None,
+            "fulfilments": [
+                {
+                    "recipients": ["Patrol Shift Commander"],
+                    "note": "Told by radio",
+                    "by": KPD_SERGEANT,
+                    "occurred_at": "2026-11-01T03:41:00Z",
+                }
+            ],
+        },
+    ],
+    "open_obligations": 1,
 }
 
 CLOSED_BY_KPD = {

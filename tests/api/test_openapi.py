@@ -17,6 +17,7 @@ STORY = [
     (REQUEST + "/officers/{badge}/involvement", "KCSD", 1),
     (REQUEST + "/release", "KPD", 1),
     ("/v1/incidents/{incident_id}/close", "KPD", 1),
+    ("/v1/incidents/{incident_id}/obligations/{number}/fulfil", "KPD", 1),
 ]
 
 

@@ -1,0 +1,38 @@
+"""Obligations a policy creates (notify, approve afterwards, report), open until met."""
+
+from dataclasses import dataclass, field
+
+from domain.errors import InvalidCommand, RuleViolation
+from domain.policy import ObligationKind
+from domain.values import Obligation
+
+
+@dataclass
+class ObligationState:
+    obligation: Obligation
+    outstanding: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.outstanding = set(self.obligation.recipients)
+
+    def is_met(self) -> bool:
+        return not self.outstanding
+
+    def is_approval_of(self, request_number: int) -> bool:
+        o = self.obligation
+        return o.kind == ObligationKind.APPROVE and o.request_number == request_number
+
+
+def check_fulfilment(state: ObligationState, recipients: tuple[str, ...]) -> tuple[str, ...]:
+    """The recipients this fulfilment covers; all outstanding ones when none are named."""
+    number = state.obligation.number
+    if state.obligation.kind == ObligationKind.APPROVE:
+        raise RuleViolation(f"obligation {number} is met by approving the request")
+    if state.is_met():
+        raise RuleViolation(f"obligation {number} is already met")
+    unknown = set(recipients) - state.outstanding
+    if unknown:
+        raise InvalidCommand(
+            f"not outstanding on obligation {number}: {', '.join(sorted(unknown))}"
+        )
+    return recipients or tuple(sorted(state.outstanding))

@@ -1,0 +1,157 @@
+"""The policy decisions of each command, as pure functions of the profiles in force.
+
+Each returns the ``PolicyRef`` that allowed the step (stored in its event), any exception taken,
+and the obligations the step creates; or raises ``PolicyViolation`` naming the rule.
+"""
+
+from dataclasses import dataclass
+
+from domain.directory import PolicyBook
+from domain.errors import InvalidCommand
+from domain.policy import (
+    Action,
+    ExceptionRule,
+    ObligationKind,
+    ObligationRule,
+    PolicyProfile,
+    PolicyRef,
+    PolicyViolation,
+    Trigger,
+    normalize,
+)
+from domain.values import Actor, Decision, IncidentKind, PolicyException, RequestDetails
+
+
+@dataclass(frozen=True)
+class Owed:
+    """An obligation a step creates, before the incident numbers it."""
+
+    party: str
+    kind: ObligationKind
+    recipients: tuple[str, ...]
+    rule: PolicyRef
+
+
+@dataclass(frozen=True)
+class Decided:
+    authority: PolicyRef
+    exception: PolicyException | None = None
+    owed: tuple[Owed, ...] = ()
+
+
+def check_is_mutual_aid(book: PolicyBook, requester: str, kind: str, asked: str) -> None:
+    """Kenosha III.A.1: routine services are not mutual assistance requests."""
+    for profile in (book.profile(requester), book.profile(asked)):
+        if normalize(kind) in profile.not_mutual_aid:
+            raise PolicyViolation(
+                f"{kind} is a routine service, not a mutual aid request",
+                profile.ref(profile.not_mutual_aid_section),
+            )
+    if kind not in set(IncidentKind):
+        raise InvalidCommand(f"kind must be one of: {', '.join(IncidentKind)}")
+
+
+def check_scene_management(profile: PolicyProfile, kind: str, scene: str | None) -> None:
+    """Columbia 352.4: a critical incident request says whether it asks for assistance only
+    or for complete scene management."""
+    section = profile.critical_incident_section
+    if kind == IncidentKind.CRITICAL_INCIDENT and section and scene is None:
+        raise PolicyViolation(
+            "say whether this is assistance only or complete scene management", profile.ref(section)
+        )
+
+
+def decide_request(book: PolicyBook, actor: Actor, details: RequestDetails) -> Decided:
+    book.agency(details.agency)
+    profile = book.profile(actor.agency)
+    authority = profile.authorize(Action.REQUEST, actor.rank, actor.roles)
+    exception, owed = None, owed_on(profile, actor.agency, Trigger.REQUEST_MADE)
+    if details.emergency_justification:
+        exception, extra = take_exception(
+            profile,
+            profile.emergency_request,
+            "emergency",
+            details.emergency_justification,
+            actor.agency,
+        )
+        owed += extra
+    if book.agency(details.agency).federal:
+        owed += owed_on(profile, actor.agency, Trigger.FEDERAL_REQUEST_MADE)
+    if book.agency(actor.agency).federal:
+        owed += owed_on(
+            book.profile(details.agency), details.agency, Trigger.FEDERAL_REQUEST_RECEIVED
+        )
+    return Decided(authority, exception, owed)
+
+
+def decide_approval(book: PolicyBook, actor: Actor) -> PolicyRef:
+    return book.profile(actor.agency).authorize(Action.APPROVE, actor.rank, actor.roles)
+
+
+def decide_recall(book: PolicyBook, actor: Actor) -> PolicyRef:
+    return book.profile(actor.agency).authorize(Action.RECALL, actor.rank, actor.roles)
+
+
+def decide_response(
+    book: PolicyBook,
+    actor: Actor,
+    requester: str,
+    details: RequestDetails,
+    decision: Decision,
+    justification: str | None,
+    has_officer_in_charge: bool,
+) -> Decided:
+    """Minneapolis: the agency asked alone decides; Alsip 205.3: its approver, an MOU, or an
+    officer's emergency response; Alsip 205.3 / Columbia 352.2: arrestee transport."""
+    profile = book.profile(actor.agency)
+    decided = decide_responder_authority(profile, actor, requester, justification)
+    owed = decided.owed + owed_on(profile, actor.agency, Trigger.RESPONSE_MADE)
+    if decision != Decision.DECLINED:
+        check_officer_in_charge(profile, has_officer_in_charge)
+        if details.arrestee_transport:
+            profile.authorize(Action.TRANSPORT, actor.rank, actor.roles)
+            owed += owed_on(profile, actor.agency, Trigger.TRANSPORT)
+    return Decided(decided.authority, decided.exception, owed)
+
+
+def decide_responder_authority(
+    profile: PolicyProfile, actor: Actor, requester: str, justification: str | None
+) -> Decided:
+    if profile.permits(Action.RESPOND, actor.rank, actor.roles):
+        return Decided(profile.rule_for(Action.RESPOND))
+    if requester in profile.mou_partners:
+        rule = profile.ref(profile.mou_section)
+        return Decided(rule, PolicyException("mou", f"MOU with {requester}", rule))
+    if justification and profile.emergency_response:
+        exception, owed = take_exception(
+            profile, profile.emergency_response, "emergency", justification, actor.agency
+        )
+        return Decided(exception.rule, exception, owed)
+    return Decided(profile.authorize(Action.RESPOND, actor.rank, actor.roles))
+
+
+def check_officer_in_charge(profile: PolicyProfile, present: bool) -> None:
+    if profile.officer_in_charge_section and not present:
+        raise PolicyViolation(
+            "name the officer in charge of the detail",
+            profile.ref(profile.officer_in_charge_section),
+        )
+
+
+def take_exception(
+    profile: PolicyProfile, rule: ExceptionRule | None, kind: str, justification: str, party: str
+) -> tuple[PolicyException, tuple[Owed, ...]]:
+    if rule is None:
+        raise PolicyViolation(
+            f"this policy has no {kind} exception", profile.ref(profile.default_section)
+        )
+    exception = PolicyException(kind, justification, profile.ref(rule.section))
+    return exception, tuple(owing(profile, party, owed) for owed in rule.owes)
+
+
+def owed_on(profile: PolicyProfile, party: str, trigger: Trigger) -> tuple[Owed, ...]:
+    return tuple(owing(profile, party, rule) for rule in profile.owed_on(trigger))
+
+
+def owing(profile: PolicyProfile, party: str, rule: ObligationRule) -> Owed:
+    return Owed(party, rule.kind, rule.recipients, profile.ref(rule.section))
