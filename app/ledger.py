@@ -19,6 +19,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.incident import Incident
+from domain.routing import Suggestion, suggest
 from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
 
 Command = Callable[[Incident], None]
@@ -234,6 +235,13 @@ class MutualAidLedger(Application[UUID]):
     def book(self, occurred_at: datetime) -> PolicyBook:
         """The policies in force on the day the step happened."""
         return PolicyBook(self.directory, occurred_at.date())
+
+    def suggest_agencies(
+        self, agency: str, incident_id: UUID | None, contiguous_to: str | None, today: datetime
+    ) -> list[Suggestion]:
+        """Kenosha IV.D routing, from the caller's profile and what the incident asked so far."""
+        asked = self._visible_incident(incident_id, agency).asked() if incident_id else {}
+        return suggest(self.directory.profile_for(agency, today.date()), asked, contiguous_to)
 
     def history(self, incident_id: UUID, agency: str) -> Sequence[Any]:
         """Audit reads the event log itself, on purpose: it must not trust a projection."""

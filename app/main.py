@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import commands, problems, reads
+from api import commands, directory, problems, reads
 from app.services import build_services
 from app.settings import Settings
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     app.include_router(commands.router)
     app.include_router(reads.router)
+    app.include_router(directory.router)
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, str]:

@@ -213,6 +213,11 @@ class Incident(Aggregate):
         book: PolicyBook,
     ) -> None:
         """Oconomowoc V.B: a response exists only as the answer to a request."""
+        if number not in self.requests:
+            raise RequestNotFound(
+                f"there is no request {number} to answer: assistance is given only when "
+                "requested, never offered (Oconomowoc V.B)"
+            )
         request = self.check_responder(number, actor, occurred_at)
         approval_rule = book.profile(self.requesting_agency).rule_for(Action.APPROVE)
         request.check_can_respond(response, approval_rule)
@@ -344,6 +349,10 @@ class Incident(Aggregate):
             return self.requests[number]
         except KeyError:
             raise RequestNotFound(f"incident has no request {number}") from None
+
+    def asked(self) -> dict[str, RequestStatus]:
+        """Each agency asked, with the status of its latest request."""
+        return {r.agency: r.status for r in self.requests.values()}
 
     def is_party(self, agency: str) -> bool:
         return agency == self.requesting_agency or any(

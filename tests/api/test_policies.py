@@ -1,0 +1,374 @@
+"""Issue 3, must show 1: each rule of the five department policies, allowed and refused.
+A refused command answers a problem naming the rule and stores nothing."""
+
+from typing import Any
+
+from tests.api import bodies
+from tests.api.conftest import Cad, Service
+
+POLICY_VIOLATION = "urn:mutual-aid-ledger:problem:policy-violation"
+
+
+def person(rank: str, *roles: str, name: str = "Jo Smith", badge: str = "100") -> dict[str, Any]:
+    return {"name": name, "rank": rank, "badge": badge, "roles": list(roles)}
+
+
+def open_incident(cad: Cad, asked: str, actor: dict[str, Any], **fields: Any) -> Any:
+    request = bodies.request_fields(asked, **fields.pop("request", {}))
+    body = bodies.open_body(f"C-{asked}-{actor['rank']}", asked, actor=actor, request=request)
+    return cad.post("/v1/incidents", {**body, **fields})
+
+
+def opened(cad: Cad, asked: str, actor: dict[str, Any], **fields: Any) -> str:
+    answer = open_incident(cad, asked, actor, **fields)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["incident_id"])
+
+
+def act(cad: Cad, incident: str, path: str, actor: dict[str, Any], **fields: Any) -> Any:
+    return cad.post(f"/v1/incidents/{incident}{path}", bodies.stamped(actor=actor, **fields))
+
+
+def respond(cad: Cad, incident: str, actor: dict[str, Any], **fields: Any) -> Any:
+    body = {**bodies.respond_body(), "actor": actor, **fields}
+    body["officers"] = [{**o, "badge": f"{cad.agency}-{o['badge']}"} for o in body["officers"]]
+    return cad.post(f"/v1/incidents/{incident}/requests/1/respond", body)
+
+
+def approved_incident(requester: Cad, asked: str, approver: dict[str, Any], **fields: Any) -> str:
+    incident = opened(requester, asked, approver, **fields)
+    assert act(requester, incident, "/requests/1/approve", approver).status_code == 200
+    return incident
+
+
+def assert_refused(answer: Any, service: Service, before: int, section: str) -> None:
+    assert answer.status_code == 403, answer.text
+    problem = answer.json()
+    assert problem["type"] == POLICY_VIOLATION
+    assert section in problem["rule"]["section"]
+    assert section in problem["detail"]
+    assert service.log_length() == before
+
+
+def report(cad: Cad, incident: str, position: int) -> Any:
+    return cad.get(f"/v1/incidents/{incident}/reports/summary", min_position=position).json()
+
+
+# -- Minneapolis ---------------------------------------------------------------------------
+
+
+def test_minneapolis_only_the_mayor_chief_bureau_heads_or_watch_commander_may_request(
+    sqlite_service: Service,
+) -> None:
+    mpd = sqlite_service.cad("MPD-MN")
+    before = sqlite_service.log_length()
+
+    refused = open_incident(mpd, "HCSO", person("sergeant"))
+    assert_refused(refused, sqlite_service, before, "Minneapolis: personnel authorized to request")
+    assert open_incident(mpd, "HCSO", person("lieutenant", "watch_commander")).status_code == 201
+
+
+def test_minneapolis_responds_only_through_authorized_officials(sqlite_service: Service) -> None:
+    incident = approved_incident(sqlite_service.cad("HCSO"), "MPD-MN", person("sergeant"))
+    mpd = sqlite_service.cad("MPD-MN")
+    before = sqlite_service.log_length()
+
+    refused = respond(mpd, incident, person("lieutenant"))
+    assert_refused(
+        refused, sqlite_service, before, "these same personnel are authorized to respond"
+    )
+    assert respond(mpd, incident, person("commander", "bureau_head")).status_code == 200
+
+
+def test_minneapolis_officers_remain_under_their_own_officer_in_charge(
+    sqlite_service: Service,
+) -> None:
+    incident = approved_incident(sqlite_service.cad("HCSO"), "MPD-MN", person("sergeant"))
+    mpd = sqlite_service.cad("MPD-MN")
+    before = sqlite_service.log_length()
+
+    refused = respond(mpd, incident, person("chief"), officer_in_charge=None)
+    assert_refused(refused, sqlite_service, before, "their own superior or senior officer")
+    assert respond(mpd, incident, person("chief")).status_code == 200
+
+
+def test_minneapolis_the_responding_official_may_recall_at_any_time(
+    sqlite_service: Service,
+) -> None:
+    incident = approved_incident(sqlite_service.cad("HCSO"), "MPD-MN", person("sergeant"))
+    mpd = sqlite_service.cad("MPD-MN")
+    assert respond(mpd, incident, person("chief")).status_code == 200
+    recall = {"officers": ["MPD-MN-D-101"], "reason": "needed at home"}
+    before = sqlite_service.log_length()
+
+    refused = act(mpd, incident, "/requests/1/recall", person("officer"), **recall)
+    assert_refused(refused, sqlite_service, before, "may recall all or part")
+    allowed = act(
+        mpd, incident, "/requests/1/recall", person("captain", "watch_commander"), **recall
+    )
+    assert allowed.status_code == 200
+
+
+# -- Alsip ---------------------------------------------------------------------------------
+
+
+def test_alsip_205_3_the_patrol_sergeant_authorizes_the_response(sqlite_service: Service) -> None:
+    incident = approved_incident(sqlite_service.cad("HCSO"), "ALSIP-PD", person("sergeant"))
+    alsip = sqlite_service.cad("ALSIP-PD")
+    before = sqlite_service.log_length()
+
+    refused = respond(alsip, incident, person("officer"))
+    assert_refused(refused, sqlite_service, before, "Alsip 205.3")
+    assert respond(alsip, incident, person("sergeant", "patrol_sergeant")).status_code == 200
+
+
+def test_alsip_205_3_an_officer_may_answer_an_emergency_and_then_owes_a_supervisor_notice(
+    sqlite_service: Service,
+) -> None:
+    incident = approved_incident(sqlite_service.cad("HCSO"), "ALSIP-PD", person("sergeant"))
+    alsip = sqlite_service.cad("ALSIP-PD")
+    why = "Officer down call; no sergeant on duty reachable"
+
+    answer = respond(alsip, incident, person("officer"), emergency_justification=why)
+
+    assert answer.status_code == 200, answer.text
+    summary = report(alsip, incident, answer.json()["position"])
+    [decisions] = summary["policy_decisions"]
+    assert decisions["exceptions"][0]["kind"] == "emergency"
+    assert decisions["exceptions"][0]["justification"] == why
+    [owed] = [o for o in summary["obligations"] if o["party"] == "ALSIP-PD"]
+    assert (owed["kind"], owed["outstanding"], owed["status"]) == ("notify", ["Supervisor"], "open")
+    assert "as soon as practicable" in owed["rule"]["section"]
+
+
+def test_alsip_205_3_an_mou_partner_needs_no_individual_approval(sqlite_service: Service) -> None:
+    incident = approved_incident(sqlite_service.cad("WORTH-PD"), "ALSIP-PD", person("sergeant"))
+
+    answer = respond(sqlite_service.cad("ALSIP-PD"), incident, person("officer"))
+
+    assert answer.status_code == 200, answer.text
+    [decisions] = report(sqlite_service.cad("WORTH-PD"), incident, answer.json()["position"])[
+        "policy_decisions"
+    ]
+    assert decisions["exceptions"][0]["kind"] == "mou"
+    assert "memorandum of understanding" in decisions["responded_under"]["section"]
+
+
+def test_alsip_205_3_arrestee_transport_needs_a_supervisor_and_a_report(
+    sqlite_service: Service,
+) -> None:
+    transport = {"request": {"arrestee_transport": True}}
+    incident = approved_incident(
+        sqlite_service.cad("WORTH-PD"), "ALSIP-PD", person("sergeant"), **transport
+    )
+    alsip = sqlite_service.cad("ALSIP-PD")
+    before = sqlite_service.log_length()
+
+    refused = respond(alsip, incident, person("officer"))
+    assert_refused(refused, sqlite_service, before, "with supervisor approval")
+    allowed = respond(alsip, incident, person("sergeant", "patrol_sergeant"))
+    assert allowed.status_code == 200
+    owed = report(alsip, incident, allowed.json()["position"])["obligations"]
+    assert [(o["kind"], o["party"]) for o in owed] == [("report", "ALSIP-PD")]
+
+
+def test_alsip_205_4_a_request_owes_a_notice_to_a_supervisor(sqlite_service: Service) -> None:
+    alsip = sqlite_service.cad("ALSIP-PD")
+    incident = opened(alsip, "WORTH-PD", person("officer"))
+
+    summary = report(alsip, incident, sqlite_service.log_length())
+
+    assert [o["recipients"] for o in summary["obligations"]] == [["Supervisor"]]
+    assert "Alsip 205.4" in summary["obligations"][0]["rule"]["section"]
+
+
+# -- Columbia ------------------------------------------------------------------------------
+
+
+def test_columbia_352_2_the_watch_commander_or_a_supervisor_approves_the_response(
+    sqlite_service: Service,
+) -> None:
+    incident = approved_incident(sqlite_service.cad("BCSD"), "CPD-MO", person("sergeant"))
+    columbia = sqlite_service.cad("CPD-MO")
+    before = sqlite_service.log_length()
+
+    refused = respond(columbia, incident, person("corporal"))
+    assert_refused(refused, sqlite_service, before, "Columbia 352.2")
+    assert respond(columbia, incident, person("officer", "watch_commander")).status_code == 200
+
+
+def test_columbia_352_4_a_critical_incident_says_assistance_only_or_scene_management(
+    sqlite_service: Service,
+) -> None:
+    columbia = sqlite_service.cad("CPD-MO")
+    before = sqlite_service.log_length()
+
+    refused = open_incident(columbia, "BCSD", person("sergeant"), kind="critical_incident")
+    assert_refused(refused, sqlite_service, before, "Columbia 352.4")
+    allowed = open_incident(
+        columbia,
+        "BCSD",
+        person("sergeant"),
+        kind="critical_incident",
+        scene_management="complete_scene_management",
+    )
+    assert allowed.status_code == 201
+
+
+def test_columbia_352_2_transport_for_another_agency_is_reported(sqlite_service: Service) -> None:
+    transport = {"request": {"arrestee_transport": True}}
+    incident = approved_incident(
+        sqlite_service.cad("BCSD"), "CPD-MO", person("sergeant"), **transport
+    )
+
+    answer = respond(sqlite_service.cad("CPD-MO"), incident, person("sergeant"))
+
+    owed = report(sqlite_service.cad("BCSD"), incident, answer.json()["position"])["obligations"]
+    assert [o["kind"] for o in owed] == ["report"]
+    assert "case number" in owed[0]["rule"]["section"]
+
+
+# -- Oconomowoc ----------------------------------------------------------------------------
+
+
+def test_oconomowoc_iii_a_1_only_the_shift_supervisor_oic_or_communications_may_request(
+    sqlite_service: Service,
+) -> None:
+    oconomowoc = sqlite_service.cad("OPD-WI")
+    before = sqlite_service.log_length()
+
+    refused = open_incident(oconomowoc, "WCSD", person("officer"))
+    assert_refused(refused, sqlite_service, before, "Oconomowoc III.A.1")
+    allowed = open_incident(oconomowoc, "WCSD", person("dispatcher", "communications_center"))
+    assert allowed.status_code == 201
+
+
+def test_oconomowoc_iii_b_a_federal_request_owes_a_notice_to_the_chief(
+    sqlite_service: Service,
+) -> None:
+    oconomowoc = sqlite_service.cad("OPD-WI")
+    incident = opened(oconomowoc, "FBI-MW", person("sergeant", "oic"), kind="federal")
+
+    owed = report(oconomowoc, incident, sqlite_service.log_length())["obligations"]
+
+    assert [o["recipients"] for o in owed] == [["Supervisor/OIC"], ["Chief of Police"]]
+    assert "Oconomowoc III.B.2-3" in owed[1]["rule"]["section"]
+
+
+def test_oconomowoc_iii_b_4_a_request_from_federal_authorities_is_told_to_the_chief(
+    sqlite_service: Service,
+) -> None:
+    fbi = sqlite_service.cad("FBI-MW")
+    incident = opened(fbi, "OPD-WI", person("special_agent"), kind="federal")
+
+    owed = report(fbi, incident, sqlite_service.log_length())["obligations"]
+
+    assert [(o["party"], o["recipients"]) for o in owed] == [("OPD-WI", ["Chief of Police"])]
+
+
+def test_oconomowoc_v_b_assistance_cannot_be_offered_without_a_request(
+    sqlite_service: Service,
+) -> None:
+    incident = approved_incident(sqlite_service.cad("WCSD"), "OPD-WI", person("sergeant"))
+    oconomowoc = sqlite_service.cad("OPD-WI")
+    before = sqlite_service.log_length()
+
+    answer = oconomowoc.post(
+        f"/v1/incidents/{incident}/requests/2/respond",
+        {**bodies.respond_body(), "actor": person("sergeant", "oic")},
+    )
+
+    assert answer.status_code == 404
+    assert "Oconomowoc V.B" in answer.json()["detail"]
+    assert sqlite_service.log_length() == before
+
+
+# -- Kenosha -------------------------------------------------------------------------------
+
+
+def test_kenosha_iv_a_a_request_is_approved_by_a_sergeant_or_higher(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    incident = opened(kenosha, "KCSD", person("officer"))
+    before = sqlite_service.log_length()
+
+    refused = act(kenosha, incident, "/requests/1/approve", person("officer"))
+    assert_refused(refused, sqlite_service, before, "Kenosha 2.1 IV.A")
+    assert act(kenosha, incident, "/requests/1/approve", person("sergeant")).status_code == 200
+
+
+def test_kenosha_iv_a_no_assistance_before_approval(sqlite_service: Service) -> None:
+    incident = opened(sqlite_service.cad("KPD"), "KCSD", person("officer"))
+    before = sqlite_service.log_length()
+
+    refused = respond(sqlite_service.cad("KCSD"), incident, person("lieutenant"))
+
+    assert_refused(refused, sqlite_service, before, "Kenosha 2.1 IV.A")
+
+
+def test_kenosha_iv_a_an_emergency_request_is_answered_first_and_approved_afterwards(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    why = "Shots fired at officers; waiting for a sergeant risks lives"
+    incident = opened(kenosha, "KCSD", person("officer"), request={"emergency_justification": why})
+    assert respond(sqlite_service.cad("KCSD"), incident, person("lieutenant")).status_code == 200
+    before_approval = report(kenosha, incident, sqlite_service.log_length())
+
+    approved = act(kenosha, incident, "/requests/1/approve", person("sergeant"))
+
+    after = report(kenosha, incident, approved.json()["position"])
+    [exception] = before_approval["policy_decisions"][0]["exceptions"]
+    assert (exception["kind"], exception["justification"]) == ("emergency", why)
+    approval = [o for o in before_approval["obligations"] if o["kind"] == "approve"]
+    assert [o["status"] for o in approval] == ["open"]
+    assert [o["status"] for o in after["obligations"] if o["kind"] == "approve"] == ["met"]
+
+
+def test_kenosha_iii_a_1_routine_services_are_not_mutual_aid(sqlite_service: Service) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    before = sqlite_service.log_length()
+
+    refused = open_incident(kenosha, "KCSD", person("sergeant"), kind="death_notification")
+
+    assert_refused(refused, sqlite_service, before, "Kenosha 2.1 III.A.1")
+
+
+def test_kenosha_iv_b_the_command_staff_must_be_told_of_every_request(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    incident = opened(kenosha, "KCSD", person("sergeant"))
+    listing = kenosha.get(
+        "/v1/incidents", open_obligations=True, min_position=sqlite_service.log_length()
+    )
+
+    told = act(kenosha, incident, "/obligations/1/fulfil", person("sergeant"), note="e-mailed")
+
+    assert [i["open_obligations"] for i in listing.json()["items"]] == [1]
+    after = kenosha.get(
+        "/v1/incidents", open_obligations=True, min_position=told.json()["position"]
+    )
+    assert after.json()["items"] == []
+
+
+def test_kenosha_iv_d_the_sheriff_is_asked_first_and_pleasant_prairie_next(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    first = [s["agency"] for s in kenosha.get("/v1/routing/suggestions").json()]
+    contiguous = kenosha.get("/v1/routing/suggestions", contiguous_to="PPPD").json()
+    incident = approved_incident(kenosha, "KCSD", person("sergeant"))
+    declined = {"decision": "declined", "resources": [], "officers": [], "officer_in_charge": None}
+    assert (
+        respond(sqlite_service.cad("KCSD"), incident, person("sergeant"), **declined).status_code
+        == 200
+    )
+
+    after = kenosha.get("/v1/routing/suggestions", incident_id=incident).json()
+
+    assert first == ["KCSD"]
+    assert [s["agency"] for s in contiguous] == ["PPPD", "KCSD"]
+    assert [s["agency"] for s in after] == ["PPPD"]
+    assert "Kenosha 2.1 IV.D" in after[0]["rule"]["section"]
