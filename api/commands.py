@@ -11,6 +11,7 @@ from api.deps import Agency, IfMatch, Ledger
 from api.examples import example
 from api.problems import Problem
 from api.schemas.commands import (
+    ActivityReport,
     Approval,
     AssistanceRequestCreate,
     Cancellation,
@@ -26,6 +27,7 @@ from app.ledger import Written
 
 ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422, 503)}
 router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
+activities = APIRouter(prefix="/v1/activities", tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
 REQUEST = "/{incident_id}/requests/{number}"
 
 OpenBody = Annotated[IncidentOpen, example("KPD asks the Sheriff for four officers", examples.OPEN)]
@@ -42,6 +44,9 @@ InvolvementBody = Annotated[
 ]
 FulfilBody = Annotated[
     Fulfilment, example("KPD reports the request to its command staff", examples.FULFIL)
+]
+ActivityBody = Annotated[
+    ActivityReport, example("An Alsip officer's pursuit ends in Worth", examples.ACTIVITY)
 ]
 CloseBody = Annotated[Closure, example("KPD closes with the outcome", examples.CLOSE)]
 
@@ -229,4 +234,21 @@ def fulfil(
         body.when(),
         version,
     )
+    return answer(written, response)
+
+
+@activities.post("", status_code=201)
+def report_activity(
+    body: ActivityBody, agency: Agency, ledger: Ledger, response: Response
+) -> WriteResult:
+    """Alsip 205.3.1: record activity outside the jurisdiction; notifications are owed."""
+    written = ledger.report_activity(
+        case_number=body.case_number,
+        nature=body.nature,
+        location=body.location,
+        jurisdiction=body.jurisdiction,
+        actor=body.actor.at(agency),
+        occurred_at=body.when(),
+    )
+    response.headers["Location"] = f"/v1/incidents/{written.incident_id}"
     return answer(written, response)

@@ -97,6 +97,15 @@ CLOSE = {
     "release_all": False,
 }
 
+ACTIVITY: dict[str, Any] = {
+    "case_number": "A-2026-0042",
+    "nature": "Pursuit of a stolen vehicle that ended in Worth",
+    "location": "111th St & Harlem Ave, Worth",
+    "jurisdiction": "WORTH-PD",
+    "actor": {"name": "Officer Sam Kowalski", "rank": "officer", "badge": "218"},
+    "occurred_at": "2026-11-01T04:10:00Z",
+}
+
 WRITTEN: dict[str, Any] = {
     "incident_id": "7d1c3c2e-1b0a-5b8f-9a41-6d2f0b8e7c15",
     "version": 2,

@@ -78,12 +78,28 @@ class MutualAidLedger(Application[UUID]):
             occurred_at=occurred_at,
             book=self.book(occurred_at),
         )
-        try:
-            return self._save(incident)
-        except IntegrityError:
-            raise DuplicateIncident(
-                f"{actor.agency} already has an incident with case number {case_number}"
-            ) from None
+        return self._save_new(incident)
+
+    def report_activity(
+        self,
+        *,
+        case_number: str,
+        nature: str,
+        location: str,
+        jurisdiction: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> Written:
+        incident = Incident.report_activity(
+            case_number=case_number,
+            nature=nature,
+            location=location,
+            jurisdiction=jurisdiction,
+            actor=actor,
+            occurred_at=occurred_at,
+            book=self.book(occurred_at),
+        )
+        return self._save_new(incident)
 
     def request_assistance(
         self,
@@ -276,6 +292,14 @@ class MutualAidLedger(Application[UUID]):
         if not incident.is_party(agency):
             raise IncidentNotFound(f"no incident {incident_id}")
         return incident
+
+    def _save_new(self, incident: Incident) -> Written:
+        try:
+            return self._save(incident)
+        except IntegrityError:
+            raise DuplicateIncident(
+                f"{incident.requesting_agency} already has case number {incident.case_number}"
+            ) from None
 
     def _save(self, incident: Incident) -> Written:
         recordings = self.save(incident)

@@ -31,6 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
     app.include_router(commands.router)
+    app.include_router(commands.activities)
     app.include_router(reads.router)
     app.include_router(directory.router)
 

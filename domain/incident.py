@@ -21,7 +21,7 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.obligations import ObligationState, check_fulfilment
-from domain.policy import Action, PolicyRef
+from domain.policy import Action, PolicyRef, Trigger
 from domain.requests import AssistanceRequest
 from domain.rulebook import (
     Decided,
@@ -32,6 +32,7 @@ from domain.rulebook import (
     decide_recall,
     decide_request,
     decide_response,
+    owed_on,
 )
 from domain.values import (
     Actor,
@@ -131,6 +132,15 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
+    class ActivityOutsideJurisdictionReported(Event):
+        """Alsip 205.3.1: on-duty activity in another jurisdiction, not part of a request."""
+
+        TOPIC = "mutual-aid:ActivityOutsideJurisdictionReported"
+        jurisdiction: str
+        obligations: tuple[Obligation, ...]
+        actor: Actor
+        occurred_at: datetime
+
     class ObligationFulfilled(Event):
         """A notification made or a report filed, as a policy requires (Kenosha IV.B, ...)."""
 
@@ -186,6 +196,39 @@ class Incident(Aggregate):
             occurred_at,
         )
         incident.record_request(request, decided, actor, occurred_at)
+        return incident
+
+    @classmethod
+    def report_activity(
+        cls,
+        *,
+        case_number: str,
+        nature: str,
+        location: str,
+        jurisdiction: str,
+        actor: Actor,
+        occurred_at: datetime,
+        book: PolicyBook,
+    ) -> "Incident":
+        """Alsip 205.3.1: the supervisor and dispatch are told of activity outside the
+        jurisdiction; the record keeps that obligation open until they are."""
+        check_aware(occurred_at)
+        if book.agency(jurisdiction).code == actor.agency:
+            raise InvalidCommand("activity in the agency's own jurisdiction is not reported here")
+        owed = owed_on(book.profile(actor.agency), actor.agency, Trigger.INITIATED_ACTIVITY)
+        incident_id = cls.create_id(actor.agency, case_number)
+        incident = cls._open(
+            incident_id,
+            case_number,
+            nature,
+            IncidentKind.INITIATED_ACTIVITY,
+            location,
+            None,
+            actor,
+            occurred_at,
+        )
+        obligations = incident.number_obligations(owed)
+        incident._report_activity(jurisdiction, obligations, actor, occurred_at)
         return incident
 
     def request_assistance(
@@ -499,6 +542,16 @@ class Incident(Aggregate):
         occurred_at: datetime,
     ) -> None:
         """Reports read involvement from the projection; the aggregate needs nothing."""
+
+    @event(ActivityOutsideJurisdictionReported)
+    def _report_activity(
+        self,
+        jurisdiction: str,
+        obligations: tuple[Obligation, ...],
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.owe(obligations)
 
     @event(ObligationFulfilled)
     def _fulfil(

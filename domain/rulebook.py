@@ -19,7 +19,14 @@ from domain.policy import (
     Trigger,
     normalize,
 )
-from domain.values import Actor, Decision, IncidentKind, PolicyException, RequestDetails
+from domain.values import (
+    MUTUAL_AID_KINDS,
+    Actor,
+    Decision,
+    IncidentKind,
+    PolicyException,
+    RequestDetails,
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,8 @@ def check_is_mutual_aid(book: PolicyBook, requester: str, kind: str, asked: str)
                 f"{kind} is a routine service, not a mutual aid request",
                 profile.ref(profile.not_mutual_aid_section),
             )
-    if kind not in set(IncidentKind):
-        raise InvalidCommand(f"kind must be one of: {', '.join(IncidentKind)}")
+    if kind not in MUTUAL_AID_KINDS:
+        raise InvalidCommand(f"kind must be one of: {', '.join(MUTUAL_AID_KINDS)}")
 
 
 def check_scene_management(profile: PolicyProfile, kind: str, scene: str | None) -> None:

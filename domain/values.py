@@ -18,6 +18,10 @@ class IncidentKind(StrEnum):
     INVESTIGATIVE = "investigative"
     FEDERAL = "federal"
     CRITICAL_INCIDENT = "critical_incident"
+    INITIATED_ACTIVITY = "initiated_activity"  # Alsip 205.3.1: not a mutual aid request
+
+
+MUTUAL_AID_KINDS = tuple(k for k in IncidentKind if k != IncidentKind.INITIATED_ACTIVITY)
 
 
 class Decision(StrEnum):

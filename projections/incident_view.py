@@ -156,6 +156,10 @@ def involvement_recorded(conn: Connection, e: Incident.InvolvementRecorded) -> N
     conn.execute(sa.update(officers).where(key).values(involvement=[*notes, note]))
 
 
+def activity_reported(conn: Connection, e: Incident.ActivityOutsideJurisdictionReported) -> None:
+    owe(conn, e, e.obligations)
+
+
 def obligation_fulfilled(conn: Connection, e: Incident.ObligationFulfilled) -> None:
     c = obligations.c
     key = sa.and_(c.incident_id == e.originator_id, c.number == e.number)
@@ -202,6 +206,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Incident.ResourcesReleased: resources_released,
     Incident.RequestCancelled: request_cancelled,
     Incident.InvolvementRecorded: involvement_recorded,
+    Incident.ActivityOutsideJurisdictionReported: activity_reported,
     Incident.ObligationFulfilled: obligation_fulfilled,
     Incident.IncidentClosed: incident_closed,
 }

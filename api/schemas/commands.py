@@ -145,6 +145,15 @@ class IncidentOpen(Command):
     request: RequestFields
 
 
+class ActivityReport(Command):
+    """Alsip 205.3.1: on-duty activity outside the jurisdiction, not part of a request."""
+
+    case_number: Code
+    nature: Text
+    location: Text
+    jurisdiction: Code = Field(description="The agency in whose jurisdiction it took place.")
+
+
 class AssistanceRequestCreate(Command, RequestFields):
     pass
 

@@ -18,6 +18,7 @@ STORY = [
     (REQUEST + "/release", "KPD", 1),
     ("/v1/incidents/{incident_id}/close", "KPD", 1),
     ("/v1/incidents/{incident_id}/obligations/{number}/fulfil", "KPD", 1),
+    ("/v1/activities", "ALSIP-PD", 1),
 ]
 
 
@@ -48,7 +49,7 @@ def test_every_operation_documents_its_answer_and_its_problems(sqlite_service: S
 
 def test_the_examples_work_as_written_in_story_order(sqlite_service: Service) -> None:
     spec = sqlite_service.client.get("/openapi.json").json()
-    cads = {agency: sqlite_service.cad(agency) for agency in ("KPD", "KCSD")}
+    cads = {agency: sqlite_service.cad(agency) for _, agency, _ in STORY}
     incident_id = ""
 
     for template, agency, number in STORY:

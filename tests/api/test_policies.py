@@ -182,6 +182,26 @@ def test_alsip_205_4_a_request_owes_a_notice_to_a_supervisor(sqlite_service: Ser
     assert "Alsip 205.4" in summary["obligations"][0]["rule"]["section"]
 
 
+def test_alsip_205_3_1_activity_outside_the_jurisdiction_owes_supervisor_and_dispatch_notice(
+    sqlite_service: Service,
+) -> None:
+    alsip = sqlite_service.cad("ALSIP-PD")
+    activity = {
+        **bodies.stamped(actor=person("officer")),
+        "case_number": "A-1",
+        "nature": "Pursuit ended in Worth",
+        "location": "111th St, Worth",
+        "jurisdiction": "WORTH-PD",
+    }
+
+    answer = alsip.post("/v1/activities", activity)
+
+    summary = report(alsip, answer.json()["incident_id"], answer.json()["position"])
+    [owed] = summary["obligations"]
+    assert owed["recipients"] == ["Supervisor or Patrol Sergeant", "Dispatch Center"]
+    assert "Alsip 205.3.1" in owed["rule"]["section"]
+
+
 # -- Columbia ------------------------------------------------------------------------------
 
 
