@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api import examples
-from api.deps import Agency, IfMatch, Ledger
+from api.deps import Ledger, Pre
 from api.examples import example
 from api.problems import Problem
 from api.schemas.commands import (
@@ -58,38 +58,47 @@ def answer(written: Written, response: Response) -> WriteResult:
     )
 
 
-@router.post("", status_code=201)
-def open_incident(
-    body: OpenBody, agency: Agency, ledger: Ledger, response: Response
-) -> WriteResult:
-    """Open an incident by asking the first agency for help."""
-    written = ledger.open_incident(
-        case_number=body.case_number,
-        nature=body.nature,
-        kind=body.kind,
-        location=body.location,
-        scene_management=body.scene_management,
-        request=body.request.details(),
-        actor=body.actor.at(agency),
-        occurred_at=body.when(),
-    )
+def created(written: Written, response: Response) -> WriteResult:
     response.headers["Location"] = f"/v1/incidents/{written.incident_id}"
     return answer(written, response)
 
 
+@router.post("", status_code=201)
+def open_incident(body: OpenBody, pre: Pre, ledger: Ledger, response: Response) -> WriteResult:
+    """Open an incident by asking the first agency for help."""
+    written = ledger.open_incident(
+        pre.context(body),
+        case_number=body.case_number,
+        nature=body.nature,
+        kind=body.kind,
+        location=body.location,
+        request=body.request.details(),
+        scene_management=body.scene_management,
+    )
+    return created(written, response)
+
+
+@activities.post("", status_code=201)
+def report_activity(
+    body: ActivityBody, pre: Pre, ledger: Ledger, response: Response
+) -> WriteResult:
+    """Alsip 205.3.1: record activity outside the jurisdiction; notifications are owed."""
+    written = ledger.report_activity(
+        pre.context(body),
+        case_number=body.case_number,
+        nature=body.nature,
+        location=body.location,
+        jurisdiction=body.jurisdiction,
+    )
+    return created(written, response)
+
+
 @router.post("/{incident_id}/requests", status_code=201)
 def request_assistance(
-    incident_id: UUID,
-    body: AddRequestBody,
-    agency: Agency,
-    ledger: Ledger,
-    version: IfMatch,
-    response: Response,
+    incident_id: UUID, body: AddRequestBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
     """Ask one more agency for help on this incident."""
-    written = ledger.request_assistance(
-        incident_id, body.details(), body.actor.at(agency), body.when(), version
-    )
+    written = ledger.request_assistance(incident_id, body.details(), pre.context(body))
     return answer(written, response)
 
 
@@ -98,13 +107,11 @@ def approve(
     incident_id: UUID,
     number: int,
     body: ApproveBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
-    written = ledger.approve(incident_id, number, body.actor.at(agency), body.when(), version)
-    return answer(written, response)
+    return answer(ledger.approve(incident_id, number, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/respond")
@@ -112,16 +119,13 @@ def respond(
     incident_id: UUID,
     number: int,
     body: RespondBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
     """The agency asked accepts, partially accepts or declines, naming what it sends."""
-    written = ledger.respond(
-        incident_id, number, body.details(agency), body.actor.at(agency), body.when(), version
-    )
-    return answer(written, response)
+    decided = body.details(pre.agency)
+    return answer(ledger.respond(incident_id, number, decided, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/recall")
@@ -129,16 +133,13 @@ def recall(
     incident_id: UUID,
     number: int,
     body: RecallBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
     """The agency asked takes back all or part of what it sent."""
-    written = ledger.recall(
-        incident_id, number, body.withdrawal(), body.actor.at(agency), body.when(), version
-    )
-    return answer(written, response)
+    withdrawal = body.withdrawal()
+    return answer(ledger.recall(incident_id, number, withdrawal, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/release")
@@ -146,16 +147,13 @@ def release(
     incident_id: UUID,
     number: int,
     body: ReleaseBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
     """The requesting agency sends all or part of the responders home."""
-    written = ledger.release(
-        incident_id, number, body.withdrawal(), body.actor.at(agency), body.when(), version
-    )
-    return answer(written, response)
+    withdrawal = body.withdrawal()
+    return answer(ledger.release(incident_id, number, withdrawal, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/cancel")
@@ -163,15 +161,11 @@ def cancel(
     incident_id: UUID,
     number: int,
     body: CancelBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
-    written = ledger.cancel(
-        incident_id, number, body.reason, body.actor.at(agency), body.when(), version
-    )
-    return answer(written, response)
+    return answer(ledger.cancel(incident_id, number, body.reason, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/officers/{badge}/involvement")
@@ -180,36 +174,13 @@ def record_involvement(
     number: int,
     badge: str,
     body: InvolvementBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
     """Kenosha IV.C.2: what an officer did and observed."""
     written = ledger.record_involvement(
-        incident_id,
-        number,
-        badge,
-        body.involvement,
-        body.observations,
-        body.actor.at(agency),
-        body.when(),
-        version,
-    )
-    return answer(written, response)
-
-
-@router.post("/{incident_id}/close")
-def close(
-    incident_id: UUID,
-    body: CloseBody,
-    agency: Agency,
-    ledger: Ledger,
-    version: IfMatch,
-    response: Response,
-) -> WriteResult:
-    written = ledger.close_incident(
-        incident_id, body.outcome, body.release_all, body.actor.at(agency), body.when(), version
+        incident_id, number, badge, body.involvement, body.observations, pre.context(body)
     )
     return answer(written, response)
 
@@ -219,36 +190,19 @@ def fulfil(
     incident_id: UUID,
     number: int,
     body: FulfilBody,
-    agency: Agency,
+    pre: Pre,
     ledger: Ledger,
-    version: IfMatch,
     response: Response,
 ) -> WriteResult:
     """Record a notification made or a report filed that a policy requires."""
-    written = ledger.fulfil(
-        incident_id,
-        number,
-        tuple(body.recipients),
-        body.note,
-        body.actor.at(agency),
-        body.when(),
-        version,
-    )
+    recipients = tuple(body.recipients)
+    written = ledger.fulfil(incident_id, number, recipients, body.note, pre.context(body))
     return answer(written, response)
 
 
-@activities.post("", status_code=201)
-def report_activity(
-    body: ActivityBody, agency: Agency, ledger: Ledger, response: Response
+@router.post("/{incident_id}/close")
+def close(
+    incident_id: UUID, body: CloseBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
-    """Alsip 205.3.1: record activity outside the jurisdiction; notifications are owed."""
-    written = ledger.report_activity(
-        case_number=body.case_number,
-        nature=body.nature,
-        location=body.location,
-        jurisdiction=body.jurisdiction,
-        actor=body.actor.at(agency),
-        occurred_at=body.when(),
-    )
-    response.headers["Location"] = f"/v1/incidents/{written.incident_id}"
+    written = ledger.close_incident(incident_id, body.outcome, body.release_all, pre.context(body))
     return answer(written, response)

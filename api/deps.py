@@ -1,7 +1,11 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
+import hashlib
+import json
 from collections.abc import Iterator
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Protocol
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
@@ -10,9 +14,10 @@ from sqlalchemy.engine import Connection
 
 from api.problems import ApiProblem
 from app.keys import agency_of
-from app.ledger import MutualAidLedger
+from app.ledger import Context, Idempotency, MutualAidLedger
 from app.services import Services
 from domain.errors import IncidentNotFound
+from domain.values import Actor
 from projections.queries import IncidentRows, incident_rows
 
 bearer = HTTPBearer(
@@ -67,6 +72,57 @@ def expected_version(
 
 
 IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+class Stamped(Protocol):
+    def stamp(self, agency: str) -> tuple[Actor, datetime]: ...
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """Everything about a write that is not its body: the caller's agency (from its key),
+    If-Match and Idempotency-Key."""
+
+    agency: str
+    expected_version: int | None
+    idempotency: Idempotency | None
+
+    def context(self, body: Stamped) -> Context:
+        actor, occurred_at = body.stamp(self.agency)
+        return Context(actor, occurred_at, self.expected_version, self.idempotency)
+
+
+async def preconditions(
+    request: Request,
+    agency: Agency,
+    version: IfMatch,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Retries with the same key and body get the first answer; "
+            "kept per agency for at least 24 hours.",
+        ),
+    ] = None,
+) -> Preconditions:
+    idempotency = None
+    if key is not None:
+        fingerprint = request_hash(request.method, request.url.path, await request.body())
+        idempotency = Idempotency(agency, key, fingerprint)
+    return Preconditions(agency, version, idempotency)
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """Same request, same hash, whatever the JSON's spacing or key order."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(f"{method} {path}\n".encode() + canonical).hexdigest()
+
+
+Pre = Annotated[Preconditions, Depends(preconditions)]
 
 
 def read_connection(

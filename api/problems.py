@@ -27,6 +27,8 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.DuplicateIncident: 409,
     errors.VersionMismatch: 412,
     errors.ConcurrentModification: 409,
+    errors.IdempotencyKeyReused: 422,
+    errors.IdempotencyKeyInFlight: 409,
     PolicyViolation: 403,
     UnknownAgency: 422,
 }

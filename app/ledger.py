@@ -1,20 +1,25 @@
 """The use-case layer: one `eventsourcing` Application whose methods load, command, save."""
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from app.settings import APPLICATION_NAME
+from app.store import IdempotencyRecord, IdempotentRecorder
 from app.transcoding import register_value_types
 from domain.directory import Directory, PolicyBook
 from domain.errors import (
     ConcurrentModification,
     DuplicateIncident,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
     IncidentNotFound,
     VersionMismatch,
 )
@@ -22,7 +27,26 @@ from domain.incident import Incident
 from domain.routing import Suggestion, suggest
 from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
 
-Command = Callable[[Incident], None]
+Command = Callable[[Incident, PolicyBook], None]
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key, scoped to the caller's agency, and the hash of its request."""
+
+    agency: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who writes, when it happened, and the caller's preconditions."""
+
+    actor: Actor
+    occurred_at: datetime
+    expected_version: int | None = None
+    idempotency: Idempotency | None = None
 
 
 @dataclass(frozen=True)
@@ -38,15 +62,12 @@ class Written:
 class MutualAidLedger(Application[UUID]):
     name = APPLICATION_NAME
 
-    def __init__(
-        self,
-        env: dict[str, str],
-        directory: Directory,
-        retries: int = 5,
-    ) -> None:
+    def __init__(self, env: dict[str, str], directory: Directory, retries: int = 5) -> None:
         super().__init__(env)
         self.directory = directory
         self._retries = retries
+        self._in_flight: set[tuple[str, str]] = set()
+        self._in_flight_lock = threading.Lock()
         # Called with the log position after each save; the composition root points it at
         # the in-process projection runner, so a write is projected without waiting a poll.
         self.on_saved: Callable[[int], None] = lambda position: None
@@ -55,145 +76,81 @@ class MutualAidLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_types(transcoder)
 
+    # -- commands ---------------------------------------------------------------------------
+
     def open_incident(
         self,
+        ctx: Context,
         *,
         case_number: str,
         nature: str,
         kind: str,
         location: str,
         request: RequestDetails,
-        actor: Actor,
-        occurred_at: datetime,
         scene_management: str | None = None,
     ) -> Written:
-        incident = Incident.open(
-            case_number=case_number,
-            nature=nature,
-            kind=kind,
-            location=location,
-            scene_management=scene_management,
-            request=request,
-            actor=actor,
-            occurred_at=occurred_at,
-            book=self.book(occurred_at),
-        )
-        return self._save_new(incident)
+        def create() -> Incident:
+            return Incident.open(
+                case_number=case_number,
+                nature=nature,
+                kind=kind,
+                location=location,
+                scene_management=scene_management,
+                request=request,
+                actor=ctx.actor,
+                occurred_at=ctx.occurred_at,
+                book=self.book(ctx.occurred_at),
+            )
+
+        return self._create(ctx, create)
 
     def report_activity(
-        self,
-        *,
-        case_number: str,
-        nature: str,
-        location: str,
-        jurisdiction: str,
-        actor: Actor,
-        occurred_at: datetime,
+        self, ctx: Context, *, case_number: str, nature: str, location: str, jurisdiction: str
     ) -> Written:
-        incident = Incident.report_activity(
-            case_number=case_number,
-            nature=nature,
-            location=location,
-            jurisdiction=jurisdiction,
-            actor=actor,
-            occurred_at=occurred_at,
-            book=self.book(occurred_at),
-        )
-        return self._save_new(incident)
+        def create() -> Incident:
+            return Incident.report_activity(
+                case_number=case_number,
+                nature=nature,
+                location=location,
+                jurisdiction=jurisdiction,
+                actor=ctx.actor,
+                occurred_at=ctx.occurred_at,
+                book=self.book(ctx.occurred_at),
+            )
+
+        return self._create(ctx, create)
 
     def request_assistance(
-        self,
-        incident_id: UUID,
-        request: RequestDetails,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        self, incident_id: UUID, request: RequestDetails, ctx: Context
     ) -> Written:
         return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.request_assistance(request, actor, occurred_at, self.book(occurred_at)),
+            incident_id, ctx, lambda i, book: i.request_assistance(request, *at(ctx), book)
         )
 
-    def approve(
-        self,
-        incident_id: UUID,
-        number: int,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
-    ) -> Written:
-        return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.approve(number, actor, occurred_at, self.book(occurred_at)),
-        )
+    def approve(self, incident_id: UUID, number: int, ctx: Context) -> Written:
+        return self._update(incident_id, ctx, lambda i, book: i.approve(number, *at(ctx), book))
 
     def respond(
-        self,
-        incident_id: UUID,
-        number: int,
-        response: ResponseDetails,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        self, incident_id: UUID, number: int, response: ResponseDetails, ctx: Context
     ) -> Written:
         return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.respond(number, response, actor, occurred_at, self.book(occurred_at)),
+            incident_id, ctx, lambda i, book: i.respond(number, response, *at(ctx), book)
         )
 
     def recall(
-        self,
-        incident_id: UUID,
-        number: int,
-        withdrawal: Withdrawal,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        self, incident_id: UUID, number: int, withdrawal: Withdrawal, ctx: Context
     ) -> Written:
         return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.recall(number, withdrawal, actor, occurred_at, self.book(occurred_at)),
+            incident_id, ctx, lambda i, book: i.recall(number, withdrawal, *at(ctx), book)
         )
 
     def release(
-        self,
-        incident_id: UUID,
-        number: int,
-        withdrawal: Withdrawal,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        self, incident_id: UUID, number: int, withdrawal: Withdrawal, ctx: Context
     ) -> Written:
-        return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.release(number, withdrawal, actor, occurred_at),
-        )
+        return self._update(incident_id, ctx, lambda i, _: i.release(number, withdrawal, *at(ctx)))
 
-    def cancel(
-        self,
-        incident_id: UUID,
-        number: int,
-        reason: str,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
-    ) -> Written:
-        return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.cancel(number, reason, actor, occurred_at),
-        )
+    def cancel(self, incident_id: UUID, number: int, reason: str, ctx: Context) -> Written:
+        return self._update(incident_id, ctx, lambda i, _: i.cancel(number, reason, *at(ctx)))
 
     def record_involvement(
         self,
@@ -202,51 +159,29 @@ class MutualAidLedger(Application[UUID]):
         badge: str,
         involvement: str,
         observations: str,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        ctx: Context,
     ) -> Written:
         return self._update(
             incident_id,
-            actor,
-            expected_version,
-            lambda i: i.record_involvement(
-                number, badge, involvement, observations, actor, occurred_at
-            ),
+            ctx,
+            lambda i, _: i.record_involvement(number, badge, involvement, observations, *at(ctx)),
         )
 
     def fulfil(
-        self,
-        incident_id: UUID,
-        number: int,
-        recipients: tuple[str, ...],
-        note: str,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        self, incident_id: UUID, number: int, recipients: tuple[str, ...], note: str, ctx: Context
     ) -> Written:
         return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.fulfil(number, recipients, note, actor, occurred_at),
+            incident_id, ctx, lambda i, _: i.fulfil(number, recipients, note, *at(ctx))
         )
 
     def close_incident(
-        self,
-        incident_id: UUID,
-        outcome: str,
-        release_all: bool,
-        actor: Actor,
-        occurred_at: datetime,
-        expected_version: int | None = None,
+        self, incident_id: UUID, outcome: str, release_all: bool, ctx: Context
     ) -> Written:
         return self._update(
-            incident_id,
-            actor,
-            expected_version,
-            lambda i: i.close_incident(outcome, release_all, actor, occurred_at),
+            incident_id, ctx, lambda i, _: i.close_incident(outcome, release_all, *at(ctx))
         )
+
+    # -- queries ----------------------------------------------------------------------------
 
     def book(self, occurred_at: datetime) -> PolicyBook:
         """The policies in force on the day the step happened."""
@@ -264,25 +199,79 @@ class MutualAidLedger(Application[UUID]):
         self._visible_incident(incident_id, agency)
         return list(self.events.get(incident_id))
 
-    def _update(
-        self, incident_id: UUID, actor: Actor, expected_version: int | None, command: Command
-    ) -> Written:
+    # -- writing ----------------------------------------------------------------------------
+
+    def _create(self, ctx: Context, create: Callable[[], Incident]) -> Written:
+        with self._once(ctx.idempotency) as replayed:
+            if replayed:
+                return replayed
+            incident = create()
+            try:
+                return self._save(incident, ctx.idempotency)
+            except IntegrityError:
+                if twin := self._replay(ctx.idempotency):
+                    return twin
+                raise DuplicateIncident(
+                    f"{ctx.actor.agency} already has case number {incident.case_number}"
+                ) from None
+
+    def _update(self, incident_id: UUID, ctx: Context, command: Command) -> Written:
         """Run the command against the newest state. A collision with another writer re-runs
         it against the state that writer left, so every rule is checked again; with If-Match
         the caller asked for exactly one version, so a collision is its answer."""
-        for _ in range(self._retries):
-            incident = self._visible_incident(incident_id, actor.agency)
-            if expected_version is not None and incident.version != expected_version:
-                raise VersionMismatch(
-                    f"incident is at version {incident.version}, not {expected_version}"
-                )
-            command(incident)
-            try:
-                return self._save(incident)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionMismatch("another write reached the incident first") from None
-        raise ConcurrentModification(f"gave up after {self._retries} collisions")
+        with self._once(ctx.idempotency) as replayed:
+            if replayed:
+                return replayed
+            for _ in range(self._retries):
+                incident = self._visible_incident(incident_id, ctx.actor.agency)
+                expected = ctx.expected_version
+                if expected is not None and incident.version != expected:
+                    raise VersionMismatch(
+                        f"incident is at version {incident.version}, not {expected}"
+                    )
+                command(incident, self.book(ctx.occurred_at))
+                try:
+                    return self._save(incident, ctx.idempotency)
+                except IntegrityError:
+                    if twin := self._replay(ctx.idempotency):
+                        return twin
+                    if expected is not None:
+                        raise VersionMismatch("another write reached the incident first") from None
+            raise ConcurrentModification(f"gave up after {self._retries} collisions")
+
+    @contextmanager
+    def _once(self, idempotency: Idempotency | None) -> Iterator[Written | None]:
+        """Answer a finished key from its record; refuse a key still running in this process.
+        Twins running in different processes meet at the key's unique row, written with the
+        events: the loser finds the winner's record and answers with it."""
+        if idempotency is None:
+            yield None
+            return
+        if replayed := self._replay(idempotency):
+            yield replayed
+            return
+        scope = (idempotency.agency, idempotency.key)
+        with self._in_flight_lock:
+            if scope in self._in_flight:
+                raise IdempotencyKeyInFlight(f"key {idempotency.key} is still being processed")
+            self._in_flight.add(scope)
+        try:
+            yield None
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(scope)
+
+    def _replay(self, idempotency: Idempotency | None) -> Written | None:
+        if idempotency is None:
+            return None
+        recorder = cast(IdempotentRecorder, self.recorder)
+        record = recorder.find_idempotency(idempotency.agency, idempotency.key)
+        if record is None:
+            return None
+        if record.request_hash != idempotency.request_hash:
+            raise IdempotencyKeyReused(f"key {idempotency.key} was used for another request")
+        position = recorder.position_of(record.incident_id, record.version)
+        return Written(record.incident_id, record.version, position)
 
     def _visible_incident(self, incident_id: UUID, agency: str) -> Incident:
         try:
@@ -293,16 +282,16 @@ class MutualAidLedger(Application[UUID]):
             raise IncidentNotFound(f"no incident {incident_id}")
         return incident
 
-    def _save_new(self, incident: Incident) -> Written:
-        try:
-            return self._save(incident)
-        except IntegrityError:
-            raise DuplicateIncident(
-                f"{incident.requesting_agency} already has case number {incident.case_number}"
-            ) from None
-
-    def _save(self, incident: Incident) -> Written:
-        recordings = self.save(incident)
+    def _save(self, incident: Incident, idempotency: Idempotency | None) -> Written:
+        record = None
+        if idempotency:
+            key = (idempotency.agency, idempotency.key, idempotency.request_hash)
+            record = IdempotencyRecord(*key, incident.id, incident.version)
+        recordings = self.save(incident, idempotency=record)
         position = recordings[-1].notification.id
         self.on_saved(position)
         return Written(incident.id, incident.version, position)
+
+
+def at(ctx: Context) -> tuple[Actor, datetime]:
+    return ctx.actor, ctx.occurred_at

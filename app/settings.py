@@ -56,13 +56,13 @@ class Settings(BaseSettings):
         """The `eventsourcing` environment; persistence is always explicit, never in memory."""
         if not self.database_url:
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "app.store:LedgerSQLiteFactory",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         url = urlsplit(self.database_url)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "app.store:LedgerPostgresFactory",
             "POSTGRES_DBNAME": url.path.lstrip("/"),
             "POSTGRES_HOST": url.hostname or "localhost",
             "POSTGRES_PORT": str(url.port or 5432),
@@ -70,4 +70,5 @@ class Settings(BaseSettings):
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
         }

@@ -79,3 +79,15 @@ class ConcurrentModification(DomainError):
 
     slug = "concurrent-modification"
     title = "The incident is being changed by others; try again"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key already answered a different request (IETF Idempotency-Key draft)."""
+
+    slug = "idempotency-key-reused"
+    title = "This Idempotency-Key was used for a different request"
+
+
+class IdempotencyKeyInFlight(DomainError):
+    slug = "idempotency-key-in-flight"
+    title = "A request with this Idempotency-Key is still being processed"

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from app.ledger import MutualAidLedger
+from app.ledger import Context, MutualAidLedger
 from domain.values import (
     Actor,
     Decision,
@@ -33,13 +33,12 @@ def ask(agency: str = "KCSD", officers: int = 4) -> RequestDetails:
 
 def open_incident(ledger: MutualAidLedger, case_number: str) -> UUID:
     return ledger.open_incident(
+        Context(REQUESTER, T0),
         case_number=case_number,
         nature="Civil disturbance",
         kind=IncidentKind.EMERGENCY,
         location="Downtown",
         request=ask(),
-        actor=REQUESTER,
-        occurred_at=T0,
     ).incident_id
 
 
@@ -57,11 +56,12 @@ def full_incident(ledger: MutualAidLedger, case_number: str, close: bool = True)
     Returns the last log position written."""
     incident = open_incident(ledger, case_number)
     at = T0 + timedelta(minutes=1)
-    ledger.approve(incident, 1, REQUESTER, at)
-    ledger.respond(incident, 1, partial_response(), RESPONDER, at)
+    requester, responder = Context(REQUESTER, at), Context(RESPONDER, at)
+    ledger.approve(incident, 1, requester)
+    ledger.respond(incident, 1, partial_response(), responder)
     recall = Withdrawal((ResourceLine("patrol_officer", 1),), ("D-1",), "needed back")
-    ledger.recall(incident, 1, recall, RESPONDER, at)
-    written = ledger.record_involvement(incident, 1, "D-0", "held the line", "", RESPONDER, at)
+    ledger.recall(incident, 1, recall, responder)
+    written = ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder)
     if close:
-        written = ledger.close_incident(incident, "dispersed", True, REQUESTER, at)
+        written = ledger.close_incident(incident, "dispersed", True, requester)
     return written.position

@@ -72,8 +72,9 @@ class Command(Body):
             raise ValueError("occurred_at is in the future")
         return value
 
-    def when(self) -> datetime:
-        return self.occurred_at or datetime.now(UTC)
+    def stamp(self, agency: str) -> tuple[Actor, datetime]:
+        """Who acts (in the caller's agency) and when; now, if the caller did not say."""
+        return self.actor.at(agency), self.occurred_at or datetime.now(UTC)
 
 
 class ResourceLineIn(Body):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.ledger import MutualAidLedger, Written
+from app.ledger import Context, MutualAidLedger, Written
 from app.services import Services, build_services
 from app.settings import Settings
 from domain.errors import DomainError, RuleViolation, VersionMismatch
@@ -44,9 +44,11 @@ def versions(ledger: MutualAidLedger, incident: Any) -> list[int]:
 
 def test_racing_responses_to_one_request_store_exactly_one(ledger: MutualAidLedger) -> None:
     incident = open_incident(ledger, "K-1")
-    ledger.approve(incident, 1, REQUESTER, T0)
+    ledger.approve(incident, 1, Context(REQUESTER, T0))
 
-    results = race(lambda n: ledger.respond(incident, 1, partial_response(), RESPONDER, T0))
+    responder = Context(RESPONDER, T0)
+
+    results = race(lambda n: ledger.respond(incident, 1, partial_response(), responder))
 
     assert sum(isinstance(r, Written) for r in results) == 1
     assert all(isinstance(r, RuleViolation) for r in results if not isinstance(r, Written))
@@ -55,12 +57,12 @@ def test_racing_responses_to_one_request_store_exactly_one(ledger: MutualAidLedg
 
 def test_racing_valid_notes_are_all_kept_in_contiguous_versions(ledger: MutualAidLedger) -> None:
     incident = open_incident(ledger, "K-1")
-    ledger.approve(incident, 1, REQUESTER, T0)
-    ledger.respond(incident, 1, partial_response(), RESPONDER, T0)
+    ledger.approve(incident, 1, Context(REQUESTER, T0))
+    ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
 
     def note(n: int) -> Written:
-        at = T0 + timedelta(minutes=n)
-        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", RESPONDER, at)
+        at = Context(RESPONDER, T0 + timedelta(minutes=n))
+        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", at)
 
     results = race(note)
 
@@ -73,11 +75,12 @@ def test_racing_writes_with_the_same_if_match_let_exactly_one_through(
     ledger: MutualAidLedger,
 ) -> None:
     incident = open_incident(ledger, "K-1")
-    ledger.approve(incident, 1, REQUESTER, T0)
-    ledger.respond(incident, 1, partial_response(), RESPONDER, T0)
+    ledger.approve(incident, 1, Context(REQUESTER, T0))
+    ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
 
     def note(n: int) -> Written:
-        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", RESPONDER, T0, 4)
+        at_version_4 = Context(RESPONDER, T0, expected_version=4)
+        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", at_version_4)
 
     results = race(note)
 

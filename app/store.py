@@ -1,0 +1,189 @@
+"""The event store: the library's own recorders, hardened for this service.
+
+- An idempotency key is written in the same transaction as the events it produced, so a retried
+  command is either answered from that record or runs once: never twice, never half.
+- Stored events cannot be updated, deleted or truncated: triggers refuse it, whoever asks.
+- SQLite commits with synchronous=FULL, so an acknowledged write survives a power cut.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteFactory,
+)
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+log = logging.getLogger(__name__)
+IMMUTABLE = "stored events are immutable"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The first successful answer to a key: enough to give the same answer again."""
+
+    agency: str
+    key: str
+    request_hash: str
+    incident_id: UUID
+    version: int
+
+
+class IdempotentRecorder(Protocol):
+    """What the ledger needs of its recorder beyond the library's interface."""
+
+    def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None: ...
+
+    def position_of(self, incident_id: UUID, version: int) -> int: ...
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+
+SQLITE_DDL = [
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+    " agency TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
+    " incident_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+    " PRIMARY KEY (agency, key))",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS stored_events_no_{op.lower()} BEFORE {op} "
+        f"ON stored_events BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END"
+        for op in ("UPDATE", "DELETE")
+    ),
+]
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *SQLITE_DDL]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Any, **kwargs: Any) -> Any:
+        if (record := kwargs.get("idempotency")) is not None:
+            c.execute(
+                "INSERT INTO idempotency_keys (agency, key, request_hash, incident_id, version)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (*key_of(record), record.incident_id.hex, record.version),
+            )
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT agency, key, request_hash, incident_id, version"
+                " FROM idempotency_keys WHERE agency = ? AND key = ?",
+                (agency, key),
+            )
+            row = c.fetchone()
+        return record_of(tuple(row)) if row else None
+
+    def position_of(self, incident_id: UUID, version: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT rowid FROM stored_events"
+                " WHERE originator_id = ? AND originator_version = ?",
+                (incident_id.hex, version),
+            )
+            position: int = c.fetchone()[0]
+        return position
+
+
+class DurableSQLitePool(SQLiteConnectionPool):
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        connection._sqlite_conn.execute("PRAGMA synchronous=FULL")
+        return connection
+
+
+class LedgerSQLiteFactory(SQLiteFactory):
+    application_recorder_class = LedgerSQLiteRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        pool = self.datastore.pool
+        self.datastore.pool = DurableSQLitePool(
+            db_name=pool.db_name, lock_timeout=pool.lock_timeout
+        )
+
+
+def key_of(r: IdempotencyRecord) -> tuple[str, str, str]:
+    return (r.agency, r.key, r.request_hash)
+
+
+def record_of(row: tuple[Any, ...]) -> IdempotencyRecord:
+    agency, key, request_hash, incident_id, version = row
+    incident = incident_id if isinstance(incident_id, UUID) else UUID(incident_id)
+    return IdempotencyRecord(agency, key, request_hash, incident, version)
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+
+PG_DDL = [
+    "CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys ("
+    " agency text NOT NULL, key text NOT NULL, request_hash text NOT NULL,"
+    " incident_id uuid NOT NULL, version integer NOT NULL,"
+    " created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (agency, key))",
+    "CREATE OR REPLACE FUNCTION {schema}.events_are_immutable() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN"
+    f" RAISE EXCEPTION '{IMMUTABLE}: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';"
+    " END $$",
+    "CREATE OR REPLACE TRIGGER events_no_update_or_delete BEFORE UPDATE OR DELETE"
+    " ON {schema}.{table} FOR EACH ROW EXECUTE FUNCTION {schema}.events_are_immutable()",
+    "CREATE OR REPLACE TRIGGER events_no_truncate BEFORE TRUNCATE"
+    " ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.events_are_immutable()",
+]
+
+
+class LedgerPostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        names = {
+            "schema": Identifier(datastore.schema),
+            "table": Identifier(self.events_table_name),
+        }
+        self.sql_create_statements += [SQL(ddl).format(**names) for ddl in PG_DDL]
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Any, **kwargs: Any) -> None:
+        if (record := kwargs.get("idempotency")) is not None:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {0}.idempotency_keys (agency, key, request_hash, incident_id,"
+                    " version) VALUES (%s, %s, %s, %s, %s)"
+                ).format(Identifier(self.datastore.schema)),
+                (*key_of(record), record.incident_id, record.version),
+            )
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None:
+        query = SQL(
+            "SELECT agency, key, request_hash, incident_id, version"
+            " FROM {0}.idempotency_keys WHERE agency = %s AND key = %s"
+        ).format(Identifier(self.datastore.schema))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (agency, key))
+            row = curs.fetchone()
+        return record_of(tuple(row.values())) if row else None
+
+    def position_of(self, incident_id: UUID, version: int) -> int:
+        query = SQL(
+            "SELECT notification_id FROM {0}.{1}"
+            " WHERE originator_id = %s AND originator_version = %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (incident_id, version))
+            row = curs.fetchone()
+        assert row is not None
+        position: int = row["notification_id"]
+        return position
+
+
+class LedgerPostgresFactory(PostgresFactory):
+    application_recorder_class = LedgerPostgresRecorder
