@@ -1,6 +1,7 @@
 """RFC 9457 problem details: the one error envelope of the whole API, and the one table that
 maps domain errors to HTTP status codes."""
 
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
@@ -16,6 +17,7 @@ from domain import errors
 from domain.directory import UnknownAgency
 from domain.policy import PolicyViolation
 
+log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:mutual-aid-ledger:problem:"
 MEDIA_TYPE = "application/problem+json"
 
@@ -108,6 +110,7 @@ def on_http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("event store unavailable: %r", exc)
     return problem_response(
         503,
         "store-unavailable",

@@ -151,16 +151,22 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         }
         self.sql_create_statements += [SQL(ddl).format(**names) for ddl in PG_DDL]
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Any, **kwargs: Any) -> None:
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Any, **kwargs: Any
+    ) -> None:
+        """After the events, on a cursor of its own: the library reads the events' ids from
+        ``curs``, and in pipeline mode a failure here must surface as the IntegrityError of a
+        unique key, not abort the statements queued after it."""
+        super()._insert_stored_events(curs, stored_events, **kwargs)
         if (record := kwargs.get("idempotency")) is not None:
-            curs.execute(
-                SQL(
-                    "INSERT INTO {0}.idempotency_keys (agency, key, request_hash, incident_id,"
-                    " version) VALUES (%s, %s, %s, %s, %s)"
-                ).format(Identifier(self.datastore.schema)),
-                (*key_of(record), record.incident_id, record.version),
-            )
-        super()._insert_events(curs, stored_events, **kwargs)
+            with curs.connection.cursor() as own:
+                own.execute(
+                    SQL(
+                        "INSERT INTO {0}.idempotency_keys (agency, key, request_hash,"
+                        " incident_id, version) VALUES (%s, %s, %s, %s, %s)"
+                    ).format(Identifier(self.datastore.schema)),
+                    (*key_of(record), record.incident_id, record.version),
+                )
 
     def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None:
         query = SQL(
