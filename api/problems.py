@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
+from sqlalchemy import exc as sql_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -125,5 +126,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, on_api_problem)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
-    app.add_exception_handler(OperationalError, on_store_unavailable)
-    app.add_exception_handler(InterfaceError, on_store_unavailable)
+    for unavailable in (
+        OperationalError,
+        InterfaceError,
+        sql_errors.OperationalError,
+        sql_errors.InterfaceError,
+        sql_errors.TimeoutError,
+    ):
+        app.add_exception_handler(unavailable, on_store_unavailable)
