@@ -7,11 +7,11 @@ from dataclasses import asdict
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
-from sqlalchemy import exc as sql_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sql_errors
 from starlette.exceptions import HTTPException
 
 from domain import errors

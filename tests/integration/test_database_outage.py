@@ -87,7 +87,8 @@ def test_an_outage_gives_only_503s_and_the_service_recovers_without_a_restart(
 def wait_for(load: Load, condition: Any, limit: int = 100_000) -> None:
     """Bounded by the number of answers seen, never by sleeping."""
     while not condition():
-        assert load.thread.is_alive() and len(load.answers) < limit
+        assert load.thread.is_alive()
+        assert len(load.answers) < limit
         load.stop.wait(0.05)
 
 
