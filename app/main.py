@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import commands, directory, problems, reads
+from api.limits import BodySizeLimit
 from app.services import build_services
 from app.settings import Settings
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Event-sourced record of law-enforcement mutual aid incidents.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(commands.router)
     app.include_router(commands.activities)

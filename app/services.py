@@ -53,7 +53,14 @@ def build_services(settings: Settings) -> Services:
 def read_model_engine(settings: Settings) -> Engine:
     url = settings.read_model_url()
     if settings.uses_postgres:
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        timeout = f"-c statement_timeout={settings.query_timeout_ms}"
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            connect_args={"options": timeout},
+        )
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
