@@ -1,0 +1,279 @@
+"""The Incident aggregate's lifecycle rules, with no I/O. Each refusal stores nothing: the
+aggregate has no new pending event after it."""
+
+from datetime import UTC, date, datetime, timedelta
+from functools import reduce
+from typing import Any
+
+import pytest
+
+from domain.directory import Agency, Directory, PolicyBook
+from domain.errors import (
+    IncidentAlreadyClosed,
+    InvalidCommand,
+    NotAuthorized,
+    ResourcesStillDeployed,
+    RuleViolation,
+)
+from domain.incident import Incident
+from domain.policy import PolicyProfile, PolicyViolation
+from domain.values import (
+    Actor,
+    Decision,
+    IncidentKind,
+    Officer,
+    RequestDetails,
+    RequestStatus,
+    ResourceLine,
+    ResponseDetails,
+    Withdrawal,
+)
+
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+KPD = Actor("KPD", "Sgt. Ruiz", "sergeant", "412")
+KCSD = Actor("KCSD", "Lt. Ortiz", "lieutenant", "77")
+PPPD = Actor("PPPD", "Sgt. Holt", "sergeant", "31")
+OPEN_TO_ALL = PolicyProfile("open", 1, date(2026, 1, 1), "Open", ("officer",), {}, "Open 1")
+BOOK = PolicyBook(
+    Directory(
+        [Agency(code, code, code, "open") for code in ("KPD", "KCSD", "PPPD")], [OPEN_TO_ALL]
+    ),
+    date(2026, 11, 1),
+)
+
+
+def ask(agency: str = "KCSD", officers: int = 4) -> RequestDetails:
+    line = (ResourceLine("patrol_officer", officers),)
+    return RequestDetails(agency, line, T0, "52nd St", "Lt. Moss", "Crowd of 300")
+
+
+def response(decision: Decision = Decision.PARTIALLY_ACCEPTED, sent: int = 2) -> ResponseDetails:
+    if decision == Decision.DECLINED:
+        return ResponseDetails(decision, "none free")
+    officers = tuple(Officer(f"Deputy {n}", f"D-{n}", "KCSD") for n in range(sent))
+    return ResponseDetails(decision, "spare", (ResourceLine("patrol_officer", sent),), officers)
+
+
+def opened() -> Incident:
+    return Incident.open(
+        case_number="K-1",
+        nature="disturbance",
+        kind=IncidentKind.EMERGENCY,
+        location="downtown",
+        request=ask(),
+        actor=KPD,
+        occurred_at=T0,
+        book=BOOK,
+    )
+
+
+def approved() -> Incident:
+    incident = opened()
+    incident.approve(1, KPD, T0, BOOK)
+    return incident
+
+
+def deployed() -> Incident:
+    incident = approved()
+    incident.respond(1, response(), KCSD, T0, BOOK)
+    return incident
+
+
+def refuses(incident: Incident, error: type[Exception], command: Any) -> None:
+    before = len(incident.pending_events)
+    with pytest.raises(error):
+        command(incident)
+    assert len(incident.pending_events) == before
+
+
+def names(incident: Incident) -> list[str]:
+    return [type(e).__name__ for e in incident.collect_events()]
+
+
+def test_opening_records_the_incident_and_its_first_request() -> None:
+    assert names(opened()) == ["IncidentOpened", "AssistanceRequested"]
+
+
+def test_an_agency_cannot_ask_itself() -> None:
+    with pytest.raises(InvalidCommand):
+        Incident.open(
+            case_number="K-1",
+            nature="n",
+            kind="emergency",
+            location="l",
+            request=ask("KPD"),
+            actor=KPD,
+            occurred_at=T0,
+            book=BOOK,
+        )
+
+
+def test_a_time_without_offset_is_refused() -> None:
+    refuses(
+        approved(), InvalidCommand, lambda i: i.cancel(1, "x", KPD, datetime(2026, 11, 1, 3, 0))
+    )
+
+
+def test_a_time_before_the_incident_opened_is_refused() -> None:
+    refuses(approved(), InvalidCommand, lambda i: i.cancel(1, "x", KPD, T0 - timedelta(hours=1)))
+
+
+def test_the_same_incident_id_follows_from_agency_and_case_number() -> None:
+    assert Incident.create_id("KPD", "K-1") == opened().id
+    assert Incident.create_id("KPD", "K-2") != opened().id
+    assert Incident.create_id("PPPD", "K-1") != opened().id
+
+
+def test_only_the_requesting_agency_asks_further_agencies() -> None:
+    refuses(deployed(), NotAuthorized, lambda i: i.request_assistance(ask("PPPD"), KCSD, T0, BOOK))
+
+
+def test_an_agency_with_an_open_request_is_not_asked_twice() -> None:
+    refuses(deployed(), RuleViolation, lambda i: i.request_assistance(ask("KCSD"), KPD, T0, BOOK))
+
+
+def test_an_agency_that_declined_may_be_asked_again() -> None:
+    incident = approved()
+    incident.respond(1, response(Decision.DECLINED), KCSD, T0, BOOK)
+
+    incident.request_assistance(ask("KCSD"), KPD, T0, BOOK)
+
+    assert incident.requests[2].status == RequestStatus.REQUESTED
+
+
+def test_kenosha_iv_a_a_response_before_approval_is_refused() -> None:
+    refuses(opened(), PolicyViolation, lambda i: i.respond(1, response(), KCSD, T0, BOOK))
+
+
+def test_a_request_is_approved_once() -> None:
+    refuses(approved(), RuleViolation, lambda i: i.approve(1, KPD, T0, BOOK))
+
+
+def test_oconomowoc_v_b_only_the_agency_asked_responds() -> None:
+    refuses(approved(), NotAuthorized, lambda i: i.respond(1, response(), PPPD, T0, BOOK))
+
+
+def test_a_request_is_answered_once() -> None:
+    refuses(deployed(), RuleViolation, lambda i: i.respond(1, response(), KCSD, T0, BOOK))
+
+
+@pytest.mark.parametrize(
+    ("decision", "sent"),
+    [(Decision.ACCEPTED, 2), (Decision.PARTIALLY_ACCEPTED, 4)],
+)
+def test_the_decision_must_agree_with_what_is_sent(decision: Decision, sent: int) -> None:
+    refuses(
+        approved(), InvalidCommand, lambda i: i.respond(1, response(decision, sent), KCSD, T0, BOOK)
+    )
+
+
+def test_a_decline_commits_nothing() -> None:
+    declined = ResponseDetails(Decision.DECLINED, "no", (ResourceLine("patrol_officer", 1),))
+
+    refuses(approved(), InvalidCommand, lambda i: i.respond(1, declined, KCSD, T0, BOOK))
+
+
+def test_an_agency_commits_only_its_own_officers() -> None:
+    theirs = ResponseDetails(
+        Decision.PARTIALLY_ACCEPTED,
+        "x",
+        (ResourceLine("patrol_officer", 1),),
+        (Officer("A", "P-1", "PPPD"),),
+    )
+
+    refuses(approved(), NotAuthorized, lambda i: i.respond(1, theirs, KCSD, T0, BOOK))
+
+
+def test_minneapolis_the_agency_asked_recalls_part_of_what_it_sent() -> None:
+    incident = deployed()
+
+    incident.recall(1, Withdrawal((ResourceLine("patrol_officer", 1),), ("D-1",)), KCSD, T0, BOOK)
+
+    assert incident.requests[1].deployed.resources["patrol_officer"] == 1
+    assert incident.requests[1].deployed.badges == {"D-0"}
+
+
+@pytest.mark.parametrize(
+    "withdrawal",
+    [
+        Withdrawal((ResourceLine("patrol_officer", 3),)),
+        Withdrawal(badges=("D-9",)),
+        Withdrawal(),
+        Withdrawal(badges=("D-0",), everything=True),
+    ],
+    ids=[
+        "more than deployed",
+        "officer not deployed",
+        "nothing named",
+        "both named and everything",
+    ],
+)
+def test_a_recall_takes_back_only_what_is_deployed(withdrawal: Withdrawal) -> None:
+    refuses(deployed(), InvalidCommand, lambda i: i.recall(1, withdrawal, KCSD, T0, BOOK))
+
+
+def test_recalling_everything_stores_the_concrete_list() -> None:
+    incident = deployed()
+    incident.collect_events()
+
+    incident.recall(1, Withdrawal(reason="needed", everything=True), KCSD, T0, BOOK)
+
+    [recalled] = incident.collect_events()
+    assert recalled.withdrawal == Withdrawal(
+        (ResourceLine("patrol_officer", 2),), ("D-0", "D-1"), "needed"
+    )
+
+
+def test_only_the_requesting_agency_releases() -> None:
+    refuses(
+        deployed(), NotAuthorized, lambda i: i.release(1, Withdrawal(everything=True), KCSD, T0)
+    )
+
+
+def test_a_request_is_cancelled_only_before_it_is_answered() -> None:
+    refuses(deployed(), RuleViolation, lambda i: i.cancel(1, "x", KPD, T0))
+
+
+def test_involvement_is_recorded_only_for_officers_sent_under_the_request() -> None:
+    refuses(deployed(), InvalidCommand, lambda i: i.record_involvement(1, "X-1", "x", "", KCSD, T0))
+
+
+def test_a_third_agency_cannot_record_involvement() -> None:
+    incident = deployed()
+    incident.request_assistance(ask("PPPD"), KPD, T0, BOOK)
+
+    refuses(incident, NotAuthorized, lambda i: i.record_involvement(1, "D-0", "x", "", PPPD, T0))
+
+
+def test_closing_while_resources_are_deployed_is_refused() -> None:
+    refuses(deployed(), ResourcesStillDeployed, lambda i: i.close_incident("done", False, KPD, T0))
+
+
+def test_closing_with_release_all_sends_everyone_home_and_cancels_what_is_pending() -> None:
+    incident = deployed()
+    incident.request_assistance(ask("PPPD"), KPD, T0, BOOK)
+    incident.collect_events()
+
+    incident.close_incident("done", True, KPD, T0)
+
+    assert names(incident) == ["ResourcesReleased", "RequestCancelled", "IncidentClosed"]
+    assert incident.requests[1].deployed.is_empty()
+
+
+def test_nothing_is_recorded_after_close() -> None:
+    incident = approved()
+    incident.close_incident("done", False, KPD, T0)
+
+    refuses(incident, IncidentAlreadyClosed, lambda i: i.approve(1, KPD, T0, BOOK))
+    refuses(incident, IncidentAlreadyClosed, lambda i: i.close_incident("again", False, KPD, T0))
+
+
+def test_replaying_the_events_rebuilds_the_same_state() -> None:
+    incident = deployed()
+    incident.recall(1, Withdrawal(badges=("D-1",)), KCSD, T0, BOOK)
+    events = incident.collect_events()
+
+    rebuilt = reduce(lambda state, event: event.mutate(state), events, None)
+
+    assert rebuilt is not None
+    assert vars(rebuilt) == vars(incident)

@@ -1,0 +1,104 @@
+"""The Kenosha report builders are pure functions of read-model rows."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from projections.queries import IncidentRows
+from projections.reports import OUTCOME_PENDING, full_report, summary_report
+
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+SERGEANT = {"agency": "KPD", "name": "Sgt. Ruiz", "rank": "sergeant", "badge": "412", "roles": []}
+RULE = {"policy_id": "kenosha-wi", "version": 1, "section": "Kenosha 2.1 IV.B"}
+
+
+def rows(outcome: str | None = None, **request: Any) -> IncidentRows:
+    incident = {
+        "incident_id": "i-1",
+        "opened_at": T0,
+        "case_number": "K-1",
+        "nature": "Disturbance",
+        "opened_by": SERGEANT,
+        "requesting_agency": "KPD",
+        "outcome": outcome,
+        "status": "closed" if outcome else "open",
+        "closed_at": T0 if outcome else None,
+    }
+    asked = {
+        "number": 1,
+        "agency": "KCSD",
+        "facts": "300 people",
+        "response_facts": "two free",
+        "status": "partially_accepted",
+        "resources": [{"resource": "patrol_officer", "quantity": 4}],
+        "committed": [{"resource": "patrol_officer", "quantity": 2}],
+        "deployed": {"patrol_officer": 2},
+        "approved_by": SERGEANT,
+        "responded_by": None,
+        "officer_in_charge": None,
+        "requested_under": RULE,
+        "approved_under": RULE,
+        "responded_under": None,
+        "request_exception": None,
+        "response_exception": None,
+        **request,
+    }
+    officer = {
+        "number": 1,
+        "name": "Deputy Lee",
+        "badge": "D-1",
+        "rank": "deputy",
+        "agency": "KCSD",
+        "status": "deployed",
+        "involvement": [{"involvement": "held the line"}],
+    }
+    obligation = {
+        "number": 1,
+        "party": "KPD",
+        "kind": "notify",
+        "recipients": ["Chief of Police"],
+        "outstanding": ["Chief of Police"],
+        "status": "open",
+        "rule": RULE,
+        "request_number": 1,
+        "created_at": T0,
+        "met_at": None,
+        "fulfilments": [],
+    }
+    return IncidentRows(incident, [asked], [officer], [], [obligation])  # type: ignore[arg-type]
+
+
+def test_an_open_incident_says_its_outcome_is_pending() -> None:
+    assert summary_report(rows())["outcome"] == OUTCOME_PENDING
+
+
+def test_the_summary_carries_every_item_of_kenosha_iv_b() -> None:
+    report = summary_report(rows("Dispersed"))
+
+    assert report["requested_at"] == T0  # IV.B.1
+    assert report["case_number"] == "K-1"  # IV.B.2
+    assert report["nature_of_incident"] == "Disturbance"  # IV.B.3
+    assert report["requestor"]["department"] == "KPD"  # IV.B.4
+    assert report["basis_for_decisions"][0]["facts_for_request"] == "300 people"  # IV.B.5
+    assert report["basis_for_decisions"][0]["facts_for_response"] == "two free"  # IV.B.5
+    assert report["responses"][0]["status"] == "partially_accepted"  # IV.B.6
+    assert report["outcome"] == "Dispersed"  # IV.B.7
+
+
+def test_the_summary_shows_what_is_still_owed_and_any_exception() -> None:
+    exception = {"kind": "emergency", "justification": "shots fired", "rule": RULE}
+
+    report = summary_report(rows(request_exception=exception))
+
+    assert report["open_obligations"] == 1
+    assert report["obligations"][0]["outstanding"] == ["Chief of Police"]
+    assert report["policy_decisions"][0]["exceptions"] == [exception]
+
+
+def test_the_full_report_adds_each_officer_department_and_involvement() -> None:
+    report = full_report(rows())
+
+    assert report["officers"][0]["department"] == "KCSD"  # IV.C.1
+    assert report["officers"][0]["involvement"] == [{"involvement": "held the line"}]  # IV.C.2
+    assert report["responses"][0]["still_deployed"] == [
+        {"resource": "patrol_officer", "quantity": 2}
+    ]
