@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format postgres clean
+.PHONY: install run test lint format postgres clean
 
 $(BIN)/mutual-aid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
+
+install: $(BIN)/mutual-aid
 
 run: $(BIN)/mutual-aid  ## Serve the API on http://127.0.0.1:8000 with SQLite under ./data
 	$(BIN)/mutual-aid serve

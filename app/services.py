@@ -1,5 +1,6 @@
 """Builds the running parts of the service from its settings; nothing is built at import."""
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -9,9 +10,11 @@ from app.ledger import MutualAidLedger
 from app.migrations import upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
+from app.store import durability_warnings
 from projections import incident_view
 from projections.runner import ProjectionRunner
 
+log = logging.getLogger(__name__)
 INCIDENT_PROJECTION = "incidents"
 
 
@@ -47,6 +50,8 @@ def build_services(settings: Settings) -> Services:
         poll_seconds=settings.projection_poll_seconds,
     )
     ledger.on_saved = projection.wake
+    for warning in durability_warnings(ledger.recorder):
+        log.warning("durability: %s", warning)
     return Services(settings, ledger, engine, projection)
 
 

@@ -193,3 +193,33 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
 class LedgerPostgresFactory(PostgresFactory):
     application_recorder_class = LedgerPostgresRecorder
+
+
+# -- durability -----------------------------------------------------------------------------
+
+
+def durability_warnings(recorder: object) -> list[str]:
+    """What in the store's settings could lose an acknowledged write; checked at start."""
+    if isinstance(recorder, LedgerSQLiteRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA synchronous")
+            synchronous = c.fetchone()[0]
+            c.execute("PRAGMA journal_mode")
+            journal = c.fetchone()[0]
+        found = {"synchronous": synchronous, "journal_mode": journal.lower()}
+        wanted = {"synchronous": 2, "journal_mode": "wal"}  # 2 is FULL
+    else:
+        assert isinstance(recorder, LedgerPostgresRecorder)
+        with recorder.datastore.transaction(commit=False) as curs:
+            found = {}
+            for name in ("synchronous_commit", "fsync"):
+                curs.execute(SQL("SHOW {0}").format(Identifier(name)))
+                row = curs.fetchone()
+                assert row is not None
+                found[name] = row[name]
+        wanted = {"synchronous_commit": "on", "fsync": "on"}
+    return [
+        f"{name} is {found[name]}, not {value}: an acknowledged write may be lost in a crash"
+        for name, value in wanted.items()
+        if found[name] != value
+    ]
