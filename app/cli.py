@@ -8,6 +8,7 @@ import uvicorn
 from app.keys import create_key
 from app.services import build_services
 from app.settings import Settings
+from app.store import grant_service_role
 from domain.directory import UnknownAgency
 
 cli = typer.Typer(no_args_is_help=True, help="Mutual Aid Ledger")
@@ -61,6 +62,19 @@ def project() -> None:
     services = build_services(Settings())
     try:
         services.projection.run_forever()
+    finally:
+        services.close()
+
+
+@cli.command("grant-service-role")
+def grant_service_role_command(
+    role: Annotated[str, typer.Argument(help="An existing PostgreSQL role to run the service")],
+) -> None:
+    """As the tables' owner: let ROLE read and append events but never change or delete them.
+    Run the service as ROLE with MAL_CREATE_TABLES=false."""
+    services = build_services(Settings())
+    try:
+        grant_service_role(services.ledger.recorder, role)
     finally:
         services.close()
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     query_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     # A folder like app/policies (agencies.toml, profiles/*.toml) adding agencies and profiles.
     policy_dir: Path | None = None
+    # Create the event tables at start. Off when the service runs as a role that may only
+    # read and append (see `mutual-aid grant-service-role`); `mutual-aid migrate` then creates
+    # them, run by the owner.
+    create_tables: bool = True
     # Where alembic.ini and alembic/ live: the source tree, or where an image copied them.
     migrations_dir: Path = SOURCE_ROOT
 
@@ -57,14 +61,17 @@ class Settings(BaseSettings):
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` environment; persistence is always explicit, never in memory."""
+        create = {"CREATE_TABLE": "y" if self.create_tables else "n"}
         if not self.database_url:
             return {
+                **create,
                 "PERSISTENCE_MODULE": "app.store:LedgerSQLiteFactory",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         url = urlsplit(self.database_url)
         return {
+            **create,
             "PERSISTENCE_MODULE": "app.store:LedgerPostgresFactory",
             "POSTGRES_DBNAME": url.path.lstrip("/"),
             "POSTGRES_HOST": url.hostname or "localhost",

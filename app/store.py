@@ -223,3 +223,31 @@ def durability_warnings(recorder: object) -> list[str]:
         for name, value in wanted.items()
         if found[name] != value
     ]
+
+
+# -- the service's own role -----------------------------------------------------------------
+
+SERVICE_ROLE_GRANTS = [
+    # UPDATE only because LOCK TABLE ... IN EXCLUSIVE MODE requires it; the triggers still
+    # refuse every UPDATE, and a role that does not own the table cannot disable them.
+    "GRANT SELECT, INSERT, UPDATE ON {schema}.{table} TO {role}",
+    "GRANT SELECT, INSERT ON {schema}.idempotency_keys TO {role}",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.incidents, {schema}.assistance_requests,"
+    " {schema}.officers, {schema}.withdrawals, {schema}.obligations,"
+    " {schema}.projection_tracking TO {role}",
+    "GRANT SELECT ON {schema}.api_keys, {schema}.alembic_version TO {role}",
+]
+
+
+def grant_service_role(recorder: object, role: str) -> None:
+    """Run by the tables' owner: let ``role`` append and read events, never change them."""
+    assert isinstance(recorder, LedgerPostgresRecorder), "roles exist on PostgreSQL only"
+    names = {
+        "schema": Identifier(recorder.datastore.schema),
+        "table": Identifier(recorder.events_table_name),
+        "role": Identifier(role),
+    }
+    with recorder.datastore.transaction(commit=True) as curs:
+        for grant in SERVICE_ROLE_GRANTS:
+            curs.execute(SQL(grant).format(**names))

@@ -8,6 +8,7 @@ import pytest
 
 from app.services import build_services
 from app.settings import Settings
+from app.store import grant_service_role
 from tests.scenarios import full_incident
 
 TABLE = "mutualaidledger_events"
@@ -58,3 +59,30 @@ def test_postgres_refuses_to_change_or_remove_a_stored_event_even_for_its_owner(
         count = conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
 
     assert count == (8,)
+
+
+@pytest.mark.postgres
+def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_them(
+    postgres_url: str,
+) -> None:
+    owner = build_services(Settings(database_url=postgres_url))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS mal_service")
+        conn.execute("CREATE ROLE mal_service LOGIN")
+    grant_service_role(owner.ledger.recorder, "mal_service")
+    owner.close()
+    as_service = postgres_url.replace("postgres@", "mal_service@", 1)
+
+    service = build_services(Settings(database_url=as_service, create_tables=False))
+    full_incident(service.ledger, "K-1")
+    assert service.projection.run_until_caught_up() == 8
+    service.close()
+    with psycopg.connect(as_service, autocommit=True) as conn:
+        for statement in (
+            f"UPDATE {TABLE} SET state = '\\x00'",
+            f"DELETE FROM {TABLE}",
+            f"ALTER TABLE {TABLE} DISABLE TRIGGER ALL",
+            f"DROP TRIGGER events_no_update_or_delete ON {TABLE}",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
