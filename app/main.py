@@ -3,12 +3,12 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import commands, directory, problems, reads
 from api.limits import BodySizeLimit
-from app.services import build_services
+from app.services import Services, build_services
 from app.settings import Settings
 
 
@@ -38,7 +38,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(directory.router)
 
     @app.get("/healthz", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health(request: Request) -> dict[str, int | str]:
+        """Liveness, and how far the read models lag behind the log (in events)."""
+        services: Services = request.app.state.services
+        head = services.ledger.recorder.max_notification_id() or 0
+        projected = services.projection.position()
+        return {
+            "status": "ok",
+            "log_position": head,
+            "projection_position": projected,
+            "projection_lag": head - projected,
+        }
 
     return app

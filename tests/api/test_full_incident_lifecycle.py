@@ -353,3 +353,18 @@ def test_every_party_reads_the_same_report_and_outsiders_read_nothing(service: S
 
     assert reports[0] == reports[1] == reports[2]
     assert outsider.status_code == 404
+
+
+def test_health_reports_how_far_the_projections_lag_behind_the_log(service: Service) -> None:
+    kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    _, position = run_lifecycle(kpd, kcsd, pppd)
+    assert service.services.projection.wait_for(position, timeout=10)
+
+    health = service.client.get("/healthz").json()
+
+    assert health == {
+        "status": "ok",
+        "log_position": position,
+        "projection_position": position,
+        "projection_lag": 0,
+    }
