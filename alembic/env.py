@@ -6,6 +6,7 @@ from sqlalchemy import create_engine
 from alembic import context
 from app.keys import api_keys  # noqa: F401  (registers the table on the metadata)
 from app.settings import Settings
+from projections.seals import event_seals  # noqa: F401
 from projections.tables import metadata
 
 connection = context.config.attributes.get("connection")

@@ -1,15 +1,24 @@
 """`mutual-aid`: serve the API, manage keys, run or rebuild the projections."""
 
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.audit import Verdict, public_key_of, verify_log
+from app.audit_store import load_checkpoints, make_checkpoint, stored_events, stored_seals
+from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key
-from app.services import build_services
+from app.services import Services, build_services
 from app.settings import Settings
 from app.store import grant_service_role
 from domain.directory import UnknownAgency
+from projections.seals import StoredEvent
 
 cli = typer.Typer(no_args_is_help=True, help="Mutual Aid Ledger")
 
@@ -61,6 +70,7 @@ def project() -> None:
     """Run the projection worker (for deployments with several API processes)."""
     services = build_services(Settings())
     try:
+        services.sealer.start()
         services.projection.run_forever()
     finally:
         services.close()
@@ -77,6 +87,85 @@ def grant_service_role_command(
         grant_service_role(services.ledger.recorder, role)
     finally:
         services.close()
+
+
+@cli.command()
+def keygen() -> None:
+    """Print a new Ed25519 signing key (for MAL_SIGNING_KEY) and its public key."""
+    private = Ed25519PrivateKey.generate()
+    typer.echo(f"MAL_SIGNING_KEY={private.private_bytes_raw().hex()}")
+    typer.echo(f"public key: {public_key_of(private)}")
+
+
+@cli.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the log digest at the newest sealed event; print it as JSON."""
+    services = build_services(Settings())
+    try:
+        services.sealer.run_until_caught_up()
+        private = services.signing_key()
+        if private is None:
+            raise typer.BadParameter("set MAL_SIGNING_KEY (see `mutual-aid keygen`)")
+        typer.echo(json.dumps(asdict(make_checkpoint(services.read_models, private))))
+    finally:
+        services.close()
+
+
+@cli.command()
+def verify(
+    public_key: Annotated[str, typer.Option(help="The auditor's trusted public key (hex)")],
+) -> None:
+    """Verify the whole log against its seals and the stored signed checkpoints."""
+    services = build_services(Settings())
+    try:
+        services.sealer.run_until_caught_up()
+        events = with_progress(stored_events(services.ledger.recorder), services)
+        verdict = verify_log(
+            events,
+            stored_seals(services.read_models),
+            load_checkpoints(services.read_models),
+            public_key,
+        )
+    finally:
+        services.close()
+    report(verdict)
+
+
+@cli.command()
+def export(path: Path) -> None:
+    """Write an audit bundle (JSON Lines: events, seals and signed checkpoints)."""
+    services = build_services(Settings())
+    try:
+        services.sealer.run_until_caught_up()
+        with path.open("w") as out:
+            write_bundle(out, services.ledger.recorder, services.read_models)
+    finally:
+        services.close()
+
+
+@cli.command("verify-bundle")
+def verify_bundle_command(
+    path: Path,
+    public_key: Annotated[str, typer.Option(help="The auditor's trusted public key (hex)")],
+) -> None:
+    """Verify an exported bundle offline: no service, no database, only the public key."""
+    with path.open() as bundle:
+        report(verify_bundle(bundle, public_key))
+
+
+def with_progress(events: Iterator[StoredEvent], services: Services) -> Iterator[StoredEvent]:
+    total = services.ledger.recorder.max_notification_id() or 0
+    with typer.progressbar(events, length=total, label="verifying") as bar:
+        yield from bar
+
+
+def report(verdict: Verdict) -> None:
+    if verdict.first_break is None:
+        typer.echo(f"ok: {verdict.checked} events verified")
+        return
+    found = verdict.first_break
+    typer.echo(f"BROKEN at position {found.position}: {found.reason}", err=True)
+    raise typer.Exit(1)
 
 
 @cli.command()

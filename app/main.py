@@ -18,7 +18,8 @@ def create_app(settings: Settings) -> FastAPI:
         services = await run_in_threadpool(build_services, settings)
         app.state.services = services
         if settings.run_projections:
-            services.projection.start()
+            for runner in services.runners:
+                runner.start()
         try:
             yield
         finally:

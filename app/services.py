@@ -4,6 +4,8 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import Notification
 from sqlalchemy.engine import Engine
 
 from app.ledger import MutualAidLedger
@@ -11,11 +13,16 @@ from app.migrations import upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
 from app.store import durability_warnings
-from projections import incident_view
+from projections import incident_view, seals
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
 INCIDENT_PROJECTION = "incidents"
+SEAL_PROJECTION = "seals"
+
+
+def as_stored_event(n: Notification) -> seals.StoredEvent:
+    return seals.StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
 
 
 @dataclass
@@ -24,9 +31,23 @@ class Services:
     ledger: MutualAidLedger
     read_models: Engine
     projection: ProjectionRunner
+    sealer: ProjectionRunner
+
+    @property
+    def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
+        return (self.projection, self.sealer)
+
+    def signing_key(self) -> Ed25519PrivateKey | None:
+        key = self.settings.signing_key
+        return (
+            Ed25519PrivateKey.from_private_bytes(bytes.fromhex(key.get_secret_value()))
+            if key
+            else None
+        )
 
     def close(self) -> None:
-        self.projection.stop()
+        for runner in self.runners:
+            runner.stop()
         self.ledger.close()
         self.read_models.dispose()
 
@@ -49,10 +70,24 @@ def build_services(settings: Settings) -> Services:
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
     )
-    ledger.on_saved = projection.wake
+    sealer = ProjectionRunner(
+        SEAL_PROJECTION,
+        ledger.recorder,
+        as_stored_event,
+        engine,
+        seals.seal,
+        batch_size=settings.projection_batch_size,
+        poll_seconds=settings.projection_poll_seconds,
+    )
+
+    def wake(position: int) -> None:
+        projection.wake(position)
+        sealer.wake(position)
+
+    ledger.on_saved = wake
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
-    return Services(settings, ledger, engine, projection)
+    return Services(settings, ledger, engine, projection, sealer)
 
 
 def read_model_engine(settings: Settings) -> Engine:

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APPLICATION_NAME = "MutualAidLedger"
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     query_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     # A folder like app/policies (agencies.toml, profiles/*.toml) adding agencies and profiles.
     policy_dir: Path | None = None
+    # Ed25519 private key (32 bytes, hex) that signs log checkpoints; `mutual-aid keygen`
+    # makes one. It never goes into the database.
+    signing_key: SecretStr | None = None
     # Create the event tables at start. Off when the service runs as a role that may only
     # read and append (see `mutual-aid grant-service-role`); `mutual-aid migrate` then creates
     # them, run by the owner.

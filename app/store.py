@@ -45,6 +45,8 @@ class IdempotentRecorder(Protocol):
 
     def position_of(self, incident_id: UUID, version: int) -> int: ...
 
+    def positioned_events(self, incident_id: UUID) -> list[tuple[int, int, str, bytes]]: ...
+
 
 # -- SQLite ---------------------------------------------------------------------------------
 
@@ -94,6 +96,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             )
             position: int = c.fetchone()[0]
         return position
+
+    def positioned_events(self, incident_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        """(position, version, topic, state) of one incident's events, as stored."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT rowid, originator_version, topic, state FROM stored_events"
+                " WHERE originator_id = ? ORDER BY originator_version",
+                (incident_id.hex,),
+            )
+            return [tuple(row) for row in c.fetchall()]
 
 
 class DurableSQLitePool(SQLiteConnectionPool):
@@ -189,6 +201,15 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         assert row is not None
         position: int = row["notification_id"]
         return position
+
+    def positioned_events(self, incident_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        query = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {0}.{1}"
+            " WHERE originator_id = %s ORDER BY originator_version"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (incident_id,))
+            return [tuple(row.values()) for row in curs.fetchall()]
 
 
 class LedgerPostgresFactory(PostgresFactory):
