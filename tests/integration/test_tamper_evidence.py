@@ -1,0 +1,191 @@
+"""Issue 5, must show 1: tampering with the stored log through raw SQL, on both stores, is
+detected and the position named: any changed byte (200 random trials), a deleted event, two
+swapped events, a forged event, and the newest events deleted with every later hash
+recomputed (caught by the signed checkpoint). The attacker drops the append-only triggers
+first, as the tables' owner could."""
+
+import random
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
+
+from app.audit import Break, public_key_of
+from app.audit_store import make_checkpoint, stored_events, verify_store
+from app.services import Services, build_services
+from app.settings import Settings
+from projections.seals import chain, event_seals
+from tests.scenarios import full_incident
+
+KEY = Ed25519PrivateKey.generate()
+TRUSTED = public_key_of(KEY)
+
+
+@dataclass
+class Store:
+    """Raw SQL on the event table, as an attacker with the owner's access would use it."""
+
+    services: Services
+    connect: Callable[[], AbstractContextManager[Any]]
+    table: str
+    position: str
+    mark: str
+
+    def sql(self, statement: str, *params: Any) -> list[Any]:
+        statement = statement.format(table=self.table, position=self.position).replace(
+            "?", self.mark
+        )
+        with self.connect() as conn:
+            rows = conn.execute(statement, params)
+            found = rows.fetchall() if rows.description else []
+            conn.commit()
+            return list(found)
+
+    def verify(self) -> Break | None:
+        return verify_store(
+            self.services.ledger.recorder, self.services.read_models, TRUSTED
+        ).first_break
+
+    def positions(self) -> list[int]:
+        return [row[0] for row in self.sql("SELECT {position} FROM {table} ORDER BY {position}")]
+
+
+@pytest.fixture
+def tampered(settings: Settings) -> Iterator[Store]:
+    services = build_services(
+        settings.model_copy(update={"signing_key": SecretStr(KEY.private_bytes_raw().hex())})
+    )
+    for n in range(5):
+        full_incident(services.ledger, f"K-{n}")
+    services.sealer.run_until_caught_up()
+    make_checkpoint(services.read_models, KEY)
+    if settings.database_url:
+        url = settings.database_url
+        attacker = Store(
+            services,
+            lambda: psycopg.connect(url),
+            "mutualaidledger_events",
+            "notification_id",
+            "%s",
+        )
+        attacker.sql("ALTER TABLE {table} DISABLE TRIGGER ALL")
+    else:
+        path = Path(settings.data_dir) / "events.sqlite"
+        attacker = Store(
+            services, lambda: closing(sqlite3.connect(path)), "stored_events", "rowid", "?"
+        )
+        attacker.sql("DROP TRIGGER stored_events_no_update")
+        attacker.sql("DROP TRIGGER stored_events_no_delete")
+    try:
+        yield attacker
+    finally:
+        services.close()
+
+
+def test_an_untouched_log_verifies(tampered: Store) -> None:
+    assert tampered.verify() is None
+
+
+def test_every_single_changed_byte_is_detected_at_its_position(tampered: Store) -> None:
+    rng = random.Random(20261122)
+    positions = tampered.positions()
+    for _ in range(200):
+        position = rng.choice(positions)
+        [(original,)] = tampered.sql("SELECT state FROM {table} WHERE {position} = ?", position)
+        state = bytearray(original)
+        state[rng.randrange(len(state))] ^= 1 << rng.randrange(8)
+        tampered.sql("UPDATE {table} SET state = ? WHERE {position} = ?", bytes(state), position)
+
+        assert tampered.verify() == Break(position, "the event's content differs from its seal")
+
+        tampered.sql("UPDATE {table} SET state = ? WHERE {position} = ?", bytes(original), position)
+    assert tampered.verify() is None
+
+
+def test_a_deleted_event_is_detected_at_its_position(tampered: Store) -> None:
+    position = tampered.positions()[17]
+
+    tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
+
+    assert tampered.verify() == Break(position, "a sealed event was removed")
+
+
+def test_two_swapped_events_are_detected_at_the_first(tampered: Store) -> None:
+    first, second = tampered.positions()[3], tampered.positions()[30]
+    [(a,)] = tampered.sql("SELECT state FROM {table} WHERE {position} = ?", first)
+    [(b,)] = tampered.sql("SELECT state FROM {table} WHERE {position} = ?", second)
+
+    tampered.sql("UPDATE {table} SET state = ? WHERE {position} = ?", b, first)
+    tampered.sql("UPDATE {table} SET state = ? WHERE {position} = ?", a, second)
+
+    assert tampered.verify() == Break(first, "the event's content differs from its seal")
+
+
+def test_a_forged_event_is_detected_at_its_position(tampered: Store) -> None:
+    [(originator, topic, state)] = tampered.sql(
+        "SELECT originator_id, topic, state FROM {table} WHERE {position} = ?",
+        tampered.positions()[8],
+    )
+
+    tampered.sql(
+        "INSERT INTO {table} (originator_id, originator_version, topic, state)"
+        " VALUES (?, 99, ?, ?)",
+        originator,
+        topic,
+        state,
+    )
+
+    forged = tampered.positions()[-1]
+    assert tampered.verify() == Break(forged, "an event that was never sealed was inserted")
+
+
+def test_deleting_the_newest_events_and_resealing_is_caught_by_the_signed_checkpoint(
+    tampered: Store,
+) -> None:
+    newest = tampered.positions()[-3:]
+    for position in newest:
+        tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
+    reseal(tampered)
+
+    assert tampered.verify() == Break(newest[-1], "the log ends before a signed checkpoint")
+
+
+def test_changing_an_old_event_and_resealing_everything_after_it_is_caught_by_the_checkpoint(
+    tampered: Store,
+) -> None:
+    position = tampered.positions()[5]
+    [(state,)] = tampered.sql("SELECT state FROM {table} WHERE {position} = ?", position)
+    changed = bytes(state).replace(b"KCSD", b"KCSO").replace(b"KPD", b"KPO")
+    assert changed != bytes(state)
+    tampered.sql("UPDATE {table} SET state = ? WHERE {position} = ?", changed, position)
+    reseal(tampered)
+
+    found = tampered.verify()
+
+    assert found == Break(tampered.positions()[-1], "the digest differs from a checkpoint")
+
+
+def reseal(tampered: Store) -> None:
+    """The attacker recomputes every seal from the tampered log."""
+    resealed = list(chain(stored_events(tampered.services.ledger.recorder)))
+    with tampered.services.read_models.begin() as conn:
+        conn.execute(sa.delete(event_seals))
+        for seal in resealed:
+            conn.execute(
+                sa.insert(event_seals).values(
+                    position=seal.position,
+                    originator_id=seal.originator_id,
+                    originator_version=seal.version,
+                    previous_hash=seal.previous_hash,
+                    event_hash=seal.event_hash,
+                    log_digest=seal.log_digest,
+                )
+            )
