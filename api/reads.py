@@ -5,20 +5,17 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
-from pydantic_core import to_jsonable_python
 
-from api.deps import Agency, Ledger, ReadConnection, ServicesDep, VisibleIncident
+from api.deps import Agency, ReadConnection, ServicesDep, VisibleIncident
 from api.problems import ApiProblem, Problem
 from api.schemas.commands import RoleFilter
 from api.schemas.reads import (
     FullReport,
-    History,
-    HistoryEntry,
     IncidentList,
     IncidentRead,
     IncidentSummaryRead,
@@ -31,7 +28,6 @@ from projections.queries import IncidentFilter, list_incidents
 
 ERRORS = {code: {"model": Problem} for code in (400, 401, 404, 422, 503)}
 router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
-EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 @router.get("")
@@ -80,24 +76,6 @@ def summary_report(rows: VisibleIncident) -> SummaryReport:
 def full_report(rows: VisibleIncident) -> FullReport:
     """Kenosha 2.1 IV.C: the summary plus every officer, department and involvement."""
     return FullReport.model_validate(reports.full_report(rows))
-
-
-@router.get("/{incident_id}/history")
-def history(incident_id: UUID, agency: Agency, ledger: Ledger) -> History:
-    events = ledger.history(incident_id, agency)
-    return History(incident_id=incident_id, events=[history_entry(e) for e in events])
-
-
-def history_entry(event: Any) -> HistoryEntry:
-    data = {k: v for k, v in vars(event).items() if k not in EVENT_FIELDS}
-    return HistoryEntry(
-        version=event.originator_version,
-        type=type(event).__name__,
-        recorded_at=event.timestamp,
-        occurred_at=data.pop("occurred_at"),
-        actor=to_jsonable_python(data.pop("actor")),
-        data=to_jsonable_python(data),
-    )
 
 
 def encode_cursor(last: IncidentSummaryRead) -> str:

@@ -14,13 +14,18 @@ from app.audit_store import load_checkpoints, stored_events, stored_seals
 from projections.seals import Seal, StoredEvent
 
 
-def write_bundle(out: IO[str], recorder: ApplicationRecorder, engine: Engine) -> None:
+def bundle_lines(recorder: ApplicationRecorder, engine: Engine) -> Iterator[str]:
+    """Streamed: memory stays flat however long the log."""
     for event in stored_events(recorder):
-        out.write(json.dumps({"event": event.as_json()}) + "\n")
+        yield json.dumps({"event": event.as_json()}) + "\n"
     for seal in stored_seals(engine):
-        out.write(json.dumps({"seal": asdict(seal)}) + "\n")
+        yield json.dumps({"seal": asdict(seal)}) + "\n"
     for checkpoint in load_checkpoints(engine):
-        out.write(json.dumps({"checkpoint": asdict(checkpoint)}) + "\n")
+        yield json.dumps({"checkpoint": asdict(checkpoint)}) + "\n"
+
+
+def write_bundle(out: IO[str], recorder: ApplicationRecorder, engine: Engine) -> None:
+    out.writelines(bundle_lines(recorder, engine))
 
 
 def verify_bundle(lines: Iterable[str], trusted_key: str) -> Verdict:

@@ -1,7 +1,7 @@
 """The use-case layer: one `eventsourcing` Application whose methods load, command, save."""
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -194,10 +194,13 @@ class MutualAidLedger(Application[UUID]):
         asked = self._visible_incident(incident_id, agency).asked() if incident_id else {}
         return suggest(self.directory.profile_for(agency, today.date()), asked, contiguous_to)
 
-    def history(self, incident_id: UUID, agency: str) -> Sequence[Any]:
-        """Audit reads the event log itself, on purpose: it must not trust a projection."""
+    def positioned_history(self, incident_id: UUID, agency: str) -> list[tuple[Any, int]]:
+        """The incident's events with their log positions. Audit reads the event log itself,
+        on purpose: it must not trust a projection."""
         self._visible_incident(incident_id, agency)
-        return list(self.events.get(incident_id))
+        recorder = cast(IdempotentRecorder, self.recorder)
+        positions = {v: p for p, v, _, _ in recorder.positioned_events(incident_id)}
+        return [(e, positions[e.originator_version]) for e in self.events.get(incident_id)]
 
     # -- writing ----------------------------------------------------------------------------
 

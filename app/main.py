@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import commands, directory, problems, reads
+from api import audit, commands, directory, problems, reads
 from api.limits import BodySizeLimit
 from app.services import Services, build_services
 from app.settings import Settings
@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(commands.activities)
     app.include_router(reads.router)
     app.include_router(directory.router)
+    app.include_router(audit.router)
 
     @app.get("/healthz", tags=["health"])
     def health(request: Request) -> dict[str, int | str]:

@@ -136,16 +136,20 @@ class IncidentList(BaseModel):
 
 
 class HistoryEntry(BaseModel):
+    position: int
     version: int
     type: str
+    line: str
     recorded_at: datetime
     occurred_at: datetime
+    late: bool
     actor: ActorOut
     data: dict[str, Any]
 
 
 class History(BaseModel):
     incident_id: UUID
+    total: int
     events: list[HistoryEntry]
 
 
@@ -231,3 +235,31 @@ class FullReport(SummaryReport):
 
     officers: list[OfficerEntry]
     withdrawals: list[WithdrawalEntry]
+
+
+class AsOf(BaseModel):
+    """The incident and both reports as they stood at the given point."""
+
+    incident: IncidentRead
+    summary: SummaryReport
+    full: FullReport
+    late_entries: list[int]
+
+
+class BreakOut(BaseModel):
+    position: int
+    reason: str
+
+
+class VerdictOut(BaseModel):
+    ok: bool
+    checked: int
+    first_break: BreakOut | None
+
+
+class CheckpointOut(BaseModel):
+    position: int
+    log_digest: str
+    signed_at: str
+    public_key: str
+    signature: str

@@ -1,0 +1,202 @@
+"""Audit: history, the incident as of any moment, verification and signed checkpoints.
+These read the event log itself, on purpose: an auditor must not have to trust a projection."""
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from html import escape
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, StreamingResponse
+from pydantic import AwareDatetime
+from pydantic_core import to_jsonable_python
+
+from api.deps import Agency, Ledger, ServicesDep
+from api.problems import ApiProblem, Problem
+from api.schemas.reads import (
+    AsOf,
+    CheckpointOut,
+    FullReport,
+    History,
+    HistoryEntry,
+    IncidentRead,
+    SummaryReport,
+    VerdictOut,
+)
+from app.audit import public_key_of
+from app.audit_store import load_checkpoints, make_checkpoint, verify_store, verify_stored_incident
+from app.bundle import bundle_lines
+from projections import reports
+from projections.narration import describe
+from projections.time_travel import rows_as_of
+
+ERRORS = {code: {"model": Problem} for code in (400, 401, 404, 422, 503)}
+router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)  # type: ignore[arg-type]
+EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+# A claim recorded this much after the moment it happened is marked as a late entry.
+LATE = timedelta(minutes=5)
+
+
+@router.get("/incidents/{incident_id}/history")
+def history(
+    incident_id: UUID,
+    agency: Agency,
+    ledger: Ledger,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> History:
+    """Every event, in order, with its log position and a plain-language line."""
+    events = ledger.positioned_history(incident_id, agency)
+    page = [entry(e, p) for e, p in events[offset : offset + limit]]
+    return History(incident_id=incident_id, total=len(events), events=page)
+
+
+@router.get("/incidents/{incident_id}/history.html", response_class=HTMLResponse)
+def history_page(incident_id: UUID, agency: Agency, ledger: Ledger) -> str:
+    """The same history as a page a person can read and print."""
+    rows = "".join(
+        f"<tr><td>{e.position}</td><td>{e.version}</td><td>{e.occurred_at:%Y-%m-%d %H:%M:%S}"
+        f"</td><td>{e.recorded_at:%Y-%m-%d %H:%M:%S}{' (late)' if e.late else ''}</td>"
+        f"<td>{escape(e.line)}</td></tr>"
+        for e in (entry(ev, p) for ev, p in ledger.positioned_history(incident_id, agency))
+    )
+    head = "<tr><th>Position</th><th>Version</th><th>Happened (UTC)</th><th>Recorded (UTC)</th>"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>History {incident_id}</title>"
+        f"</head><body><h1>Incident {incident_id}</h1><table border='1'>{head}<th>What</th>"
+        f"</tr>{rows}</table></body></html>"
+    )
+
+
+@router.get("/incidents/{incident_id}/as-of")
+def as_of(
+    incident_id: UUID,
+    agency: Agency,
+    ledger: Ledger,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    position: Annotated[int | None, Query(ge=1)] = None,
+    recorded_at: AwareDatetime | None = None,
+    occurred_at: AwareDatetime | None = None,
+) -> AsOf:
+    """The incident and both Kenosha reports as of a version, a log position, a recorded
+    time, or a real-world time (then events recorded later are marked as late entries)."""
+    given = [c for c in (version, position, recorded_at, occurred_at) if c is not None]
+    if len(given) != 1:
+        raise ApiProblem(
+            400,
+            "bad-as-of",
+            "Give exactly one point in time",
+            "use one of version, position, recorded_at or occurred_at",
+        )
+    events = ledger.positioned_history(incident_id, agency)
+    kept = [(e, p) for e, p in events if before(e, p, version, position, recorded_at, occurred_at)]
+    if not kept:
+        raise ApiProblem(
+            404, "not-yet-opened", "The incident did not exist then", "pick a later point"
+        )
+    rows = rows_as_of(kept, incident_id, agency)
+    late = [e.originator_version for e, _ in kept if occurred_at and e.timestamp > occurred_at]
+    incident = {
+        **rows.incident,
+        "requests": rows.requests,
+        "officers": rows.officers,
+        "obligations": rows.obligations,
+    }
+    return AsOf(
+        incident=IncidentRead.model_validate(incident),
+        summary=SummaryReport.model_validate(reports.summary_report(rows)),
+        full=FullReport.model_validate(reports.full_report(rows)),
+        late_entries=late,
+    )
+
+
+@router.get("/incidents/{incident_id}/verify")
+def verify_incident(
+    incident_id: UUID, agency: Agency, ledger: Ledger, s: ServicesDep
+) -> VerdictOut:
+    """Check the incident's events against their seals: contiguous, linked, unchanged."""
+    ledger.positioned_history(incident_id, agency)
+    s.sealer.run_until_caught_up()
+    return verdict(verify_stored_incident(ledger.recorder, s.read_models, incident_id))
+
+
+@router.get("/audit/verify")
+def verify_log(_: Agency, s: ServicesDep) -> VerdictOut:
+    """Check the whole log against its seals and the service's signed checkpoints."""
+    s.sealer.run_until_caught_up()
+    return verdict(verify_store(s.ledger.recorder, s.read_models, trusted_key(s)))
+
+
+@router.post("/audit/checkpoints", status_code=201)
+def create_checkpoint(_: Agency, s: ServicesDep) -> CheckpointOut:
+    """Sign the log digest at the newest event. Keep the answer outside the service."""
+    private = s.signing_key()
+    if private is None:
+        raise ApiProblem(
+            503,
+            "no-signing-key",
+            "Checkpoints are not configured",
+            "the service has no MAL_SIGNING_KEY",
+        )
+    s.sealer.run_until_caught_up()
+    return CheckpointOut(**asdict(make_checkpoint(s.read_models, private)))
+
+
+@router.get("/audit/checkpoints")
+def list_checkpoints(_: Agency, s: ServicesDep) -> list[CheckpointOut]:
+    return [CheckpointOut(**asdict(c)) for c in load_checkpoints(s.read_models)]
+
+
+@router.get("/audit/export", response_class=StreamingResponse)
+def export(_: Agency, s: ServicesDep) -> StreamingResponse:
+    """The audit bundle (JSON Lines): events, seals and signed checkpoints."""
+    s.sealer.run_until_caught_up()
+    lines = bundle_lines(s.ledger.recorder, s.read_models)
+    return StreamingResponse(lines, media_type="application/jsonl")
+
+
+def trusted_key(s: Any) -> str:
+    private = s.signing_key()
+    return public_key_of(private) if private else ""
+
+
+def before(
+    event: Any,
+    pos: int,
+    version: int | None,
+    position: int | None,
+    recorded_at: datetime | None,
+    occurred_at: datetime | None,
+) -> bool:
+    if version is not None:
+        return bool(event.originator_version <= version)
+    if position is not None:
+        return pos <= position
+    if recorded_at is not None:
+        return bool(event.timestamp <= recorded_at)
+    return bool(event.occurred_at <= occurred_at)
+
+
+def entry(event: Any, position: int) -> HistoryEntry:
+    data = {k: v for k, v in vars(event).items() if k not in EVENT_FIELDS}
+    return HistoryEntry(
+        position=position,
+        version=event.originator_version,
+        type=type(event).__name__,
+        line=describe(event),
+        recorded_at=event.timestamp,
+        occurred_at=data.pop("occurred_at"),
+        late=event.timestamp - event.occurred_at > LATE,
+        actor=to_jsonable_python(data.pop("actor")),
+        data=to_jsonable_python(data),
+    )
+
+
+def verdict(found: Any) -> VerdictOut:
+    broken = found.first_break
+    return VerdictOut(
+        ok=broken is None,
+        checked=found.checked,
+        first_break={"position": broken.position, "reason": broken.reason} if broken else None,
+    )
