@@ -16,6 +16,7 @@ from api.schemas.commands import (
     AssistanceRequestCreate,
     Cancellation,
     Closure,
+    CorrectionCreate,
     Fulfilment,
     IncidentOpen,
     InvolvementCreate,
@@ -47,6 +48,9 @@ FulfilBody = Annotated[
 ]
 ActivityBody = Annotated[
     ActivityReport, example("An Alsip officer's pursuit ends in Worth", examples.ACTIVITY)
+]
+CorrectionBody = Annotated[
+    CorrectionCreate, example("KPD corrects where the incident was", examples.CORRECTION)
 ]
 CloseBody = Annotated[Closure, example("KPD closes with the outcome", examples.CLOSE)]
 
@@ -205,4 +209,15 @@ def close(
     incident_id: UUID, body: CloseBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
     written = ledger.close_incident(incident_id, body.outcome, body.release_all, pre.context(body))
+    return answer(written, response)
+
+
+@router.post("/{incident_id}/corrections")
+def correct(
+    incident_id: UUID, body: CorrectionBody, pre: Pre, ledger: Ledger, response: Response
+) -> WriteResult:
+    """Correct a recorded fact with a reason; history keeps the original and the correction."""
+    written = ledger.correct(
+        incident_id, body.fact, body.request_number, body.value, body.reason, pre.context(body)
+    )
     return answer(written, response)

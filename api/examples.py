@@ -90,6 +90,14 @@ FULFIL: dict[str, Any] = {
     "note": "Summary e-mailed (Kenosha 2.1 IV.B)",
 }
 
+CORRECTION: dict[str, Any] = {
+    "actor": KPD_SERGEANT,
+    "occurred_at": "2026-11-01T03:45:00Z",
+    "fact": "incident.location",
+    "value": "52nd St & Sheridan Rd, Kenosha",
+    "reason": "The CAD sent the district name instead of the intersection",
+}
+
 CLOSE = {
     "actor": KPD_SERGEANT,
     "occurred_at": "2026-11-01T03:30:00Z",

@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from app.settings import APPLICATION_NAME
 from app.store import IdempotencyRecord, IdempotentRecorder
 from app.transcoding import register_value_types
+from domain.corrections import Correctable
 from domain.directory import Directory, PolicyBook
 from domain.errors import (
     ConcurrentModification,
@@ -172,6 +173,19 @@ class MutualAidLedger(Application[UUID]):
     ) -> Written:
         return self._update(
             incident_id, ctx, lambda i, _: i.fulfil(number, recipients, note, *at(ctx))
+        )
+
+    def correct(
+        self,
+        incident_id: UUID,
+        fact: Correctable,
+        number: int | None,
+        value: str,
+        reason: str,
+        ctx: Context,
+    ) -> Written:
+        return self._update(
+            incident_id, ctx, lambda i, _: i.correct(fact, number, value, reason, *at(ctx))
         )
 
     def close_incident(

@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.corrections import Correctable, check_correction
 from domain.directory import PolicyBook
 from domain.errors import (
     IncidentAlreadyClosed,
@@ -148,6 +149,17 @@ class Incident(Aggregate):
         number: int
         recipients: tuple[str, ...]
         note: str
+        actor: Actor
+        occurred_at: datetime
+
+    class FactCorrected(Event):
+        """A correcting event: the recorded fact stands in history; readers use this value."""
+
+        TOPIC = "mutual-aid:FactCorrected"
+        fact: str
+        number: int | None
+        value: str
+        reason: str
         actor: Actor
         occurred_at: datetime
 
@@ -345,6 +357,32 @@ class Incident(Aggregate):
         if actor.agency != state.obligation.party:
             raise NotAuthorized(f"obligation {number} is owed by {state.obligation.party}")
         self._fulfil(number, check_fulfilment(state, recipients), note, actor, occurred_at)
+
+    def correct(
+        self,
+        fact: Correctable,
+        number: int | None,
+        value: str,
+        reason: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Allowed after close: the record must be right even when the incident is over. The
+        agency that recorded the fact corrects it."""
+        check_aware(occurred_at)
+        check_correction(fact, number, value, reason)
+        if fact == Correctable.OUTCOME and self.status != IncidentStatus.CLOSED:
+            raise RuleViolation("there is no outcome to correct before the incident is closed")
+        owner = (
+            self.request(number).agency
+            if fact.part == "response" and number
+            else self.requesting_agency
+        )
+        if number is not None:
+            self.request(number)
+        if actor.agency != owner:
+            raise NotAuthorized(f"only {owner}, which recorded it, may correct {fact}")
+        self._correct(str(fact), number, value, reason, actor, occurred_at)
 
     def close_incident(
         self, outcome: str, release_all: bool, actor: Actor, occurred_at: datetime
@@ -567,6 +605,18 @@ class Incident(Aggregate):
     def owe(self, obligations: tuple[Obligation, ...]) -> None:
         for obligation in obligations:
             self.obligations[obligation.number] = ObligationState(obligation)
+
+    @event(FactCorrected)
+    def _correct(
+        self,
+        fact: str,
+        number: int | None,
+        value: str,
+        reason: str,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Reports read corrected facts from the projection; no rule depends on them."""
 
     @event(IncidentClosed)
     def _close(self, outcome: str, actor: Actor, occurred_at: datetime) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.corrections import Correctable
 from domain.incident import Incident
 from domain.values import Obligation, ResourceLine, Withdrawal, totals
 from projections.tables import (
@@ -45,6 +46,7 @@ def incident_opened(conn: Connection, e: Incident.IncidentOpened) -> None:
             location=e.location,
             scene_management=e.scene_management,
             status="open",
+            corrections=[],
             opened_by=asdict(e.actor),
             opened_at=e.occurred_at,
             recorded_at=e.timestamp,
@@ -184,6 +186,45 @@ def obligation_fulfilled(conn: Connection, e: Incident.ObligationFulfilled) -> N
     count_open_obligations(conn, e.originator_id)
 
 
+CORRECTED_COLUMNS = {
+    Correctable.NATURE: incidents.c.nature,
+    Correctable.LOCATION: incidents.c.location,
+    Correctable.OUTCOME: incidents.c.outcome,
+    Correctable.REQUEST_FACTS: assistance_requests.c.facts,
+    Correctable.REQUEST_LOCATION: assistance_requests.c.location,
+    Correctable.REPORT_TO: assistance_requests.c.report_to,
+    Correctable.STAGING_AREA: assistance_requests.c.staging_area,
+    Correctable.RADIO_CHANNEL: assistance_requests.c.radio_channel,
+    Correctable.RESPONSE_FACTS: assistance_requests.c.response_facts,
+}
+
+
+def fact_corrected(conn: Connection, e: Incident.FactCorrected) -> None:
+    """The corrected value replaces the old one in the read model; the old one is kept in
+    the incident's list of corrections, so reports can say what was corrected."""
+    column = CORRECTED_COLUMNS[Correctable(e.fact)]
+    table = column.table
+    key = (
+        incidents.c.incident_id == e.originator_id
+        if table is incidents
+        else request_key(e.originator_id, e.number or 0)
+    )
+    original = conn.execute(sa.select(column).where(key)).scalar_one()
+    conn.execute(sa.update(table).where(key).values({column.name: e.value}))
+    listed = incidents.c.incident_id == e.originator_id
+    done = conn.execute(sa.select(incidents.c.corrections).where(listed)).scalar_one()
+    correction = {
+        "fact": e.fact,
+        "request_number": e.number,
+        "original": original,
+        "corrected": e.value,
+        "reason": e.reason,
+        "by": asdict(e.actor),
+        "occurred_at": e.occurred_at.isoformat(),
+    }
+    conn.execute(sa.update(incidents).where(listed).values(corrections=[*done, correction]))
+
+
 def incident_closed(conn: Connection, e: Incident.IncidentClosed) -> None:
     conn.execute(
         sa.update(incidents)
@@ -208,6 +249,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Incident.InvolvementRecorded: involvement_recorded,
     Incident.ActivityOutsideJurisdictionReported: activity_reported,
     Incident.ObligationFulfilled: obligation_fulfilled,
+    Incident.FactCorrected: fact_corrected,
     Incident.IncidentClosed: incident_closed,
 }
 

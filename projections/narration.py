@@ -67,5 +67,6 @@ LINES: dict[type[Any], Callable[[Any], str]] = {
     Incident.ObligationFulfilled: lambda e: (
         f"met obligation {e.number}: told {', '.join(e.recipients)}"
     ),
+    Incident.FactCorrected: lambda e: f"corrected {e.fact} to {e.value!r}: {e.reason}",
     Incident.IncidentClosed: lambda e: f"closed the incident: {e.outcome}",
 }

@@ -31,6 +31,7 @@ def summary_report(rows: IncidentRows) -> dict[str, Any]:
         "policy_decisions": [policy_decisions(r) for r in rows.requests],
         "obligations": [obligation_entry(o) for o in rows.obligations],
         "open_obligations": sum(o["status"] == "open" for o in rows.obligations),
+        "corrections": incident["corrections"],
     }
 
 

@@ -39,6 +39,7 @@ incidents = sa.Table(
     sa.Column("scene_management", sa.String(32)),
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("open_obligations", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("corrections", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("opened_by", sa.JSON, nullable=False),
     sa.Column("opened_at", Stamp(), nullable=False, index=True),
     sa.Column("recorded_at", Stamp(), nullable=False),

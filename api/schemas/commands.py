@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from api import examples
+from domain.corrections import Correctable
 from domain.values import (
     Actor,
     Decision,
@@ -220,6 +221,15 @@ class Fulfilment(Command):
         default=[], description="Who was notified; all outstanding recipients when empty."
     )
     note: Reason = ""
+
+
+class CorrectionCreate(Command):
+    """Replace a wrong recorded fact; the original stays in the history."""
+
+    fact: Correctable
+    request_number: StrictInt | None = Field(default=None, ge=1)
+    value: Text
+    reason: Text
 
 
 class Closure(Command):

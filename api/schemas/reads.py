@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Read(BaseModel):
@@ -185,6 +185,16 @@ class PolicyDecisions(BaseModel):
     exceptions: list[ExceptionOut]
 
 
+class CorrectionOut(BaseModel):
+    fact: str
+    request_number: int | None
+    original: str | None
+    corrected: str
+    reason: str
+    by: ActorOut
+    occurred_at: datetime
+
+
 class SummaryReport(BaseModel):
     """Kenosha 2.1 IV.B.1-7, with the rule behind each step and what is still owed."""
 
@@ -201,6 +211,9 @@ class SummaryReport(BaseModel):
     policy_decisions: list[PolicyDecisions]
     obligations: list[ObligationOut]
     open_obligations: int
+    corrections: list[CorrectionOut] = Field(
+        description="Facts corrected after they were recorded; the values above are corrected."
+    )
 
 
 class InvolvementNote(BaseModel):

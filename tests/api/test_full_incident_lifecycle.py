@@ -246,6 +246,7 @@ EXPECTED_SUMMARY: dict[str, Any] = {
         },
     ],
     "open_obligations": 1,
+    "corrections": [],
 }
 
 CLOSED_BY_KPD = {

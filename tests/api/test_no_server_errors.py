@@ -33,6 +33,7 @@ PATHS = [
     ("/v1/incidents/{id}/requests/1/cancel", examples.CANCEL),
     ("/v1/incidents/{id}/requests/1/officers/D-101/involvement", examples.INVOLVEMENT),
     ("/v1/incidents/{id}/obligations/1/fulfil", examples.FULFIL),
+    ("/v1/incidents/{id}/corrections", examples.CORRECTION),
     ("/v1/incidents/{id}/close", examples.CLOSE),
 ]
 

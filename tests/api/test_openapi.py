@@ -18,6 +18,7 @@ STORY = [
     (REQUEST + "/release", "KPD", 1),
     ("/v1/incidents/{incident_id}/close", "KPD", 1),
     ("/v1/incidents/{incident_id}/obligations/{number}/fulfil", "KPD", 1),
+    ("/v1/incidents/{incident_id}/corrections", "KPD", 1),
     ("/v1/activities", "ALSIP-PD", 1),
 ]
 

@@ -22,6 +22,7 @@ def rows(outcome: str | None = None, **request: Any) -> IncidentRows:
         "outcome": outcome,
         "status": "closed" if outcome else "open",
         "closed_at": T0 if outcome else None,
+        "corrections": [],
     }
     asked = {
         "number": 1,
