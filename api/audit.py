@@ -117,14 +117,14 @@ def verify_incident(
 ) -> VerdictOut:
     """Check the incident's events against their seals: contiguous, linked, unchanged."""
     ledger.positioned_history(incident_id, agency)
-    s.sealer.run_until_caught_up()
+    sealed(s)
     return verdict(verify_stored_incident(ledger.recorder, s.read_models, incident_id))
 
 
 @router.get("/audit/verify")
 def verify_log(_: Agency, s: ServicesDep) -> VerdictOut:
     """Check the whole log against its seals and the service's signed checkpoints."""
-    s.sealer.run_until_caught_up()
+    sealed(s)
     return verdict(verify_store(s.ledger.recorder, s.read_models, trusted_key(s)))
 
 
@@ -151,9 +151,20 @@ def list_checkpoints(_: Agency, s: ServicesDep) -> list[CheckpointOut]:
 @router.get("/audit/export", response_class=StreamingResponse)
 def export(_: Agency, s: ServicesDep) -> StreamingResponse:
     """The audit bundle (JSON Lines): events, seals and signed checkpoints."""
-    s.sealer.run_until_caught_up()
+    sealed(s)
     lines = bundle_lines(s.ledger.recorder, s.read_models)
     return StreamingResponse(lines, media_type="application/jsonl")
+
+
+def sealed(s: Any) -> None:
+    if not s.seal_to_head(s.settings.read_wait_seconds):
+        raise ApiProblem(
+            503,
+            "projection-behind",
+            "The log is not sealed up to its head yet",
+            "retry shortly",
+            {"Retry-After": "1"},
+        )
 
 
 def trusted_key(s: Any) -> str:

@@ -91,6 +91,7 @@ def compare(
     Break or None) per event."""
     pending, due = next(stored, None), iter(checkpoints)
     checkpoint = next(due, None)
+    versions: dict[str, int] = {}
     for seal in recomputed:
         while pending is not None and pending.position < seal.position:
             yield Break(pending.position, "a sealed event was removed")
@@ -98,6 +99,13 @@ def compare(
         while checkpoint is not None and checkpoint.position < seal.position:
             yield Break(checkpoint.position, "the log has no event at a signed checkpoint")
             checkpoint = next(due, None)
+        follows = versions.get(seal.originator_id, 0)
+        versions[seal.originator_id] = seal.version
+        if seal.version != follows + 1:
+            yield Break(
+                seal.position, f"version {seal.version} follows {follows}: forged or removed"
+            )
+            continue
         if pending is None or pending.position != seal.position:
             yield Break(seal.position, "an event that was never sealed was inserted")
             continue

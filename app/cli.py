@@ -102,7 +102,7 @@ def checkpoint() -> None:
     """Sign a checkpoint of the log digest at the newest sealed event; print it as JSON."""
     services = build_services(Settings())
     try:
-        services.sealer.run_until_caught_up()
+        services.catch_up_seals()
         private = services.signing_key()
         if private is None:
             raise typer.BadParameter("set MAL_SIGNING_KEY (see `mutual-aid keygen`)")
@@ -118,7 +118,7 @@ def verify(
     """Verify the whole log against its seals and the stored signed checkpoints."""
     services = build_services(Settings())
     try:
-        services.sealer.run_until_caught_up()
+        services.catch_up_seals()
         events = with_progress(stored_events(services.ledger.recorder), services)
         verdict = verify_log(
             events,
@@ -136,7 +136,7 @@ def export(path: Path) -> None:
     """Write an audit bundle (JSON Lines: events, seals and signed checkpoints)."""
     services = build_services(Settings())
     try:
-        services.sealer.run_until_caught_up()
+        services.catch_up_seals()
         with path.open("w") as out:
             write_bundle(out, services.ledger.recorder, services.read_models)
     finally:

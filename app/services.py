@@ -14,7 +14,7 @@ from app.policy_files import load_directory
 from app.settings import Settings
 from app.store import durability_warnings
 from projections import incident_view, seals
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionConflict, ProjectionRunner
 
 log = logging.getLogger(__name__)
 INCIDENT_PROJECTION = "incidents"
@@ -44,6 +44,20 @@ class Services:
             if key
             else None
         )
+
+    def seal_to_head(self, timeout: float) -> bool:
+        """Wait until every event in the log is sealed (by whichever process seals)."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        return self.sealer.wait_for(head, timeout)
+
+    def catch_up_seals(self, timeout: float = 60) -> None:
+        """Seal what is left here, unless another process is sealing; then wait for it."""
+        try:
+            self.sealer.run_until_caught_up()
+        except (ProjectionConflict, sa.exc.IntegrityError):
+            log.info("another process is sealing; waiting for it")
+        if not self.seal_to_head(timeout):
+            raise RuntimeError("the log is not sealed up to its head")
 
     def close(self) -> None:
         for runner in self.runners:
