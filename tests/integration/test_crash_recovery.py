@@ -10,6 +10,7 @@ import pytest
 from app.keys import create_key
 from app.services import Services, build_services
 from app.settings import Settings
+from domain.incident import Incident
 from tests.api import bodies
 from tests.integration.server import ServerProcess
 from tests.integration.test_projections import dump
@@ -45,11 +46,7 @@ def one_step(client: httpx.Client, key: dict[str, str], n: int) -> dict[str, Any
     """Alternate opening incidents and approving the one just opened."""
     if n % 2 == 0:
         return write(client, key["KPD"], "/v1/incidents", bodies.open_body(f"K-{n}"))
-    incident = f"K-{n - 1}"
-    listing = client.get(
-        "/v1/incidents", headers={"Authorization": f"Bearer {key['KPD']}"}, params={"limit": 1000}
-    ).json()
-    incident_id = next(i["incident_id"] for i in listing["items"] if i["case_number"] == incident)
+    incident_id = Incident.create_id("KPD", f"K-{n - 1}")
     return write(
         client, key["KPD"], f"/v1/incidents/{incident_id}/requests/1/approve", bodies.stamped()
     )

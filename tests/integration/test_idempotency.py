@@ -92,10 +92,14 @@ def test_twenty_concurrent_retries_of_an_update_store_it_once(service: Any) -> N
 
 def test_the_same_key_with_a_different_body_is_refused_and_stores_nothing(service: Any) -> None:
     client, key, _ = service
-    post(client, key["KPD"], "/v1/incidents", bodies.open_body("K-IDEM-4"), "k-4")
+    first = post(client, key["KPD"], "/v1/incidents", bodies.open_body("K-IDEM-4"), "k-4")
 
     other = post(client, key["KPD"], "/v1/incidents", bodies.open_body("K-IDEM-5"), "k-4")
-    listing = client.get("/v1/incidents", headers={"Authorization": f"Bearer {key['KPD']}"})
+    listing = client.get(
+        "/v1/incidents",
+        params={"min_position": first.json()["position"]},
+        headers={"Authorization": f"Bearer {key['KPD']}"},
+    )
 
     assert other.status_code == 422
     assert other.json()["type"] == "urn:mutual-aid-ledger:problem:idempotency-key-reused"
