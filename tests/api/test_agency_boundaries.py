@@ -7,25 +7,18 @@ import pytest
 
 from tests.api import bodies
 from tests.api.conftest import Service
-from tests.api.test_bad_inputs import World
+from tests.api.test_bad_inputs import World, answered_incident
 
 P = "urn:mutual-aid-ledger:problem:"
 
 
 @pytest.fixture
 def world(sqlite_service: Service) -> World:
-    kpd, kcsd = sqlite_service.cad("KPD"), sqlite_service.cad("KCSD")
-    incident = kpd.open("K-2026-0001", asked="KCSD")
-    at = f"/v1/incidents/{incident}"
-    assert kpd.post(at + "/requests/1/approve", bodies.stamped()).status_code == 200
-    assert kcsd.post(at + "/requests/1/respond", bodies.respond_body()).status_code == 200
-    assert (
-        kpd.post(
-            at + "/requests", {**bodies.stamped(), **bodies.request_fields("PPPD")}
-        ).status_code
-        == 201
-    )
-    return World(kpd, kcsd, sqlite_service.cad("RACINE-PD"), incident)
+    """Answered by KCSD, and PPPD asked as well (request 2)."""
+    answered = answered_incident(sqlite_service)
+    ask_pppd = {**bodies.stamped(), **bodies.request_fields("PPPD")}
+    assert answered.kpd.post(answered.at("/requests"), ask_pppd).status_code == 201
+    return answered
 
 
 def refused(service: Service, answer: Any, status: int, slug: str, before: int) -> None:

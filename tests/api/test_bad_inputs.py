@@ -170,14 +170,19 @@ CASES = {
 }
 
 
-@pytest.fixture
-def world(sqlite_service: Service) -> World:
+def answered_incident(sqlite_service: Service) -> World:
+    """KPD asked KCSD, approved, and KCSD sent two of four."""
     kpd, kcsd = sqlite_service.cad("KPD"), sqlite_service.cad("KCSD")
     incident = kpd.open("K-2026-0001", asked="KCSD")
     at = f"/v1/incidents/{incident}"
     assert kpd.post(at + "/requests/1/approve", bodies.stamped()).status_code == 200
     assert kcsd.post(at + "/requests/1/respond", bodies.respond_body()).status_code == 200
     return World(kpd, kcsd, sqlite_service.cad("RACINE-PD"), incident)
+
+
+@pytest.fixture
+def world(sqlite_service: Service) -> World:
+    return answered_incident(sqlite_service)
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
