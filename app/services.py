@@ -80,7 +80,7 @@ def build_services(settings: Settings) -> Services:
         ledger.recorder,
         ledger.mapper.to_domain_event,
         engine,
-        incident_view.apply,
+        incident_view.apply_all,
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
     )
@@ -89,7 +89,7 @@ def build_services(settings: Settings) -> Services:
         ledger.recorder,
         as_stored_event,
         engine,
-        seals.seal,
+        seals.seal_all,
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
     )

@@ -5,7 +5,7 @@ event is applied exactly once. They hold no rules: the aggregate already checked
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -24,6 +24,11 @@ from projections.tables import (
 )
 
 Handler = Callable[[Connection, Any], None]
+
+
+def apply_all(conn: Connection, batch: Sequence[tuple[Any, int]]) -> None:
+    for event, position in batch:
+        apply(conn, event, position)
 
 
 def apply(conn: Connection, event: Any, position: int) -> None:

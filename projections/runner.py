@@ -13,7 +13,7 @@ become visible in commit order and reading ``id > last`` never skips an event.
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ from projections.tables import READ_MODEL_TABLES, projection_tracking
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[Connection, Any, int], None]
+# Applies one batch of (event, log position) pairs, in order, inside the runner's transaction.
+Apply = Callable[[Connection, Sequence[tuple[Any, int]]], None]
 Decode = Callable[[Notification], Any]
 
 
@@ -122,8 +123,7 @@ class ProjectionRunner:
             batch = self._recorder.select_notifications(
                 start=start, limit=self._batch_size, inclusive_of_start=False
             )
-            for notification in batch:
-                self._apply(conn, self._decode(notification), notification.id)
+            self._apply(conn, [(self._decode(n), n.id) for n in batch])
             if batch:
                 advance_position(conn, self.name, start, batch[-1].id)
         if batch:

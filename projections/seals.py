@@ -10,7 +10,7 @@ prove that nothing before a checkpoint was changed, removed, reordered or insert
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,23 +109,45 @@ def chain(events: Iterable[StoredEvent]) -> Iterator[Seal]:
         yield Seal(event.position, event.originator_id, event.version, previous, hash_, digest)
 
 
-def seal(conn: Connection, event: StoredEvent, position: int) -> None:
-    """Projection handler: seal one raw event after the last one sealed."""
+def seal_all(conn: Connection, batch: Sequence[tuple[StoredEvent, int]]) -> None:
+    """Projection handler: seal a batch of raw events after the last one sealed. The chain's
+    state is read once per batch and carried along, not queried per event."""
     c = event_seals.c
-    last = conn.execute(sa.select(c.log_digest).order_by(c.position.desc()).limit(1)).scalar()
-    previous = conn.execute(
-        sa.select(c.event_hash).where(
-            c.originator_id == event.originator_id, c.originator_version == event.version - 1
+    digest = conn.execute(sa.select(c.log_digest).order_by(c.position.desc()).limit(1)).scalar()
+    last_of = last_hashes(conn, {event.originator_id for event, _ in batch})
+    rows = []
+    for event, position in batch:
+        previous = last_of.get(event.originator_id, GENESIS)
+        hash_ = event_hash(event, previous)
+        digest = next_digest(digest or GENESIS, hash_)
+        last_of[event.originator_id] = hash_
+        rows.append(
+            {
+                "position": position,
+                "originator_id": event.originator_id,
+                "originator_version": event.version,
+                "previous_hash": previous,
+                "event_hash": hash_,
+                "log_digest": digest,
+            }
         )
-    ).scalar()
-    hash_ = event_hash(event, previous or GENESIS)
-    conn.execute(
-        sa.insert(event_seals).values(
-            position=position,
-            originator_id=event.originator_id,
-            originator_version=event.version,
-            previous_hash=previous or GENESIS,
-            event_hash=hash_,
-            log_digest=next_digest(last or GENESIS, hash_),
-        )
+    if rows:
+        conn.execute(sa.insert(event_seals), rows)
+
+
+def last_hashes(conn: Connection, originators: set[str]) -> dict[str, str]:
+    """The hash of each incident's newest sealed event."""
+    c = event_seals.c
+    newest = (
+        sa.select(c.originator_id, sa.func.max(c.originator_version).label("version"))
+        .where(c.originator_id.in_(originators))
+        .group_by(c.originator_id)
+        .subquery()
     )
+    query = sa.select(c.originator_id, c.event_hash).join(
+        newest,
+        sa.and_(
+            c.originator_id == newest.c.originator_id, c.originator_version == newest.c.version
+        ),
+    )
+    return {row.originator_id: row.event_hash for row in conn.execute(query)}

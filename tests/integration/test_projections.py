@@ -39,7 +39,7 @@ def second_runner(services: Services) -> ProjectionRunner:
         ledger.recorder,
         ledger.mapper.to_domain_event,
         services.read_models,
-        incident_view.apply,
+        incident_view.apply_all,
         batch_size=7,
     )
 
