@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 from pydantic_core import to_jsonable_python
 
@@ -26,7 +26,6 @@ from api.schemas.reads import (
 )
 from app.audit import public_key_of
 from app.audit_store import load_checkpoints, make_checkpoint, verify_store, verify_stored_incident
-from app.bundle import bundle_lines
 from projections import reports
 from projections.narration import describe
 from projections.time_travel import rows_as_of
@@ -146,14 +145,6 @@ def create_checkpoint(_: Agency, s: ServicesDep) -> CheckpointOut:
 @router.get("/audit/checkpoints")
 def list_checkpoints(_: Agency, s: ServicesDep) -> list[CheckpointOut]:
     return [CheckpointOut(**asdict(c)) for c in load_checkpoints(s.read_models)]
-
-
-@router.get("/audit/export", response_class=StreamingResponse)
-def export(_: Agency, s: ServicesDep) -> StreamingResponse:
-    """The audit bundle (JSON Lines): events, seals and signed checkpoints."""
-    sealed(s)
-    lines = bundle_lines(s.ledger.recorder, s.read_models)
-    return StreamingResponse(lines, media_type="application/jsonl")
 
 
 def sealed(s: Any) -> None:

@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from app.audit import public_key_of
-from app.bundle import verify_bundle
 from app.main import create_app
 from app.settings import Settings
 from tests.api.conftest import Service
@@ -57,17 +56,6 @@ def test_an_incident_and_the_whole_log_verify_after_a_checkpoint(signing: Servic
     assert checkpoint.json()["public_key"] == public_key_of(KEY)
     assert one == {"ok": True, "checked": 14, "first_break": None}
     assert whole == {"ok": True, "checked": 14, "first_break": None}
-
-
-def test_the_exported_bundle_verifies_with_the_public_key(signing: Service) -> None:
-    kpd = signing.cad("KPD")
-    run_lifecycle(kpd, signing.cad("KCSD"), signing.cad("PPPD"))
-    kpd.client.post("/v1/audit/checkpoints", headers=kpd.headers())
-
-    bundle = kpd.get("/v1/audit/export").text.splitlines()
-
-    assert verify_bundle(bundle, public_key_of(KEY)).ok
-    assert sum('"checkpoint"' in line for line in bundle) == 1
 
 
 def test_without_a_signing_key_no_checkpoint_is_made(sqlite_service: Service) -> None:
