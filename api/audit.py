@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 from pydantic_core import to_jsonable_python
+from sqlalchemy.exc import NoResultFound
 
 from api.deps import Agency, Ledger, ServicesDep
 from api.problems import ApiProblem, Problem
@@ -94,7 +95,16 @@ def as_of(
         raise ApiProblem(
             404, "not-yet-opened", "The incident did not exist then", "pick a later point"
         )
-    rows = rows_as_of(kept, incident_id, agency)
+    try:
+        rows = rows_as_of(kept, incident_id, agency)
+    except (NoResultFound, KeyError):
+        # Only by real-world time: claimed times may order a step before what it depends on.
+        raise ApiProblem(
+            409,
+            "inconsistent-as-of",
+            "The events that happened by then do not stand alone",
+            "their claimed times contradict their order; use version, position or recorded_at",
+        ) from None
     late = [e.originator_version for e, _ in kept if occurred_at and e.timestamp > occurred_at]
     incident = {
         **rows.incident,

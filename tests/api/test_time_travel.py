@@ -106,3 +106,21 @@ def test_before_the_incident_existed_there_is_nothing_to_show(sqlite_service: Se
     answer = kpd.get(f"/v1/incidents/{incident}/as-of", occurred_at="2020-01-01T00:00:00Z")
 
     assert answer.status_code == 404
+
+
+def test_real_world_times_that_contradict_the_order_are_refused_not_crashed(
+    sqlite_service: Service,
+) -> None:
+    kpd = sqlite_service.cad("KPD")
+    incident = kpd.open()
+    at = f"/v1/incidents/{incident}"
+    kpd.post(at + "/requests", {**bodies.stamped("2026-11-01T03:00:00Z"), **pppd_request()})
+    # The notice owed for request 2 claims to be given before request 2 was made.
+    kpd.post(at + "/obligations/2/fulfil", bodies.stamped("2026-11-01T02:30:00Z"))
+
+    answer = kpd.get(f"{at}/as-of", occurred_at="2026-11-01T02:45:00Z")
+
+    assert (answer.status_code, answer.json()["type"]) == (
+        409,
+        "urn:mutual-aid-ledger:problem:inconsistent-as-of",
+    )
