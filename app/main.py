@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import audit, commands, directory, problems, reads
+from api import audit, commands, directory, problems, reads, stream
 from api.limits import BodySizeLimit
 from app.services import Services, build_services
 from app.settings import Settings
@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(directory.router)
     app.include_router(audit.router)
+    app.include_router(stream.router)
 
     @app.get("/healthz", tags=["health"])
     def health(request: Request) -> dict[str, int | str]:

@@ -1,0 +1,90 @@
+"""Issue 7, must show 1: a client that disconnects at random points while 2,000 events are
+written, and resumes with Last-Event-ID, receives every event exactly once, in order; and an
+agency receives only the events of incidents it is a party to."""
+
+import random
+import threading
+
+import httpx
+
+from app.keys import create_key
+from app.services import build_services
+from app.settings import Settings
+from tests.api import bodies
+from tests.integration.server import ServerProcess
+from tests.integration.test_crash_recovery import keys
+
+INCIDENTS = 500  # four events each: 2,000 events
+
+
+def write_load(url: str, key: dict[str, str]) -> None:
+    kpd, kcsd = ({"Authorization": f"Bearer {key[a]}"} for a in ("KPD", "KCSD"))
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for n in range(INCIDENTS):
+            opened = client.post("/v1/incidents", json=bodies.open_body(f"K-{n}"), headers=kpd)
+            at = f"/v1/incidents/{opened.json()['incident_id']}"
+            client.post(at + "/requests/1/approve", json=bodies.stamped(), headers=kpd)
+            client.post(at + "/requests/1/respond", json=bodies.respond_body(), headers=kcsd)
+
+
+def read_with_disconnects(url: str, key: str, stop_after: int) -> list[int]:
+    """Reconnect with Last-Event-ID after a random number of events, until ``stop_after``."""
+    rng, seen = random.Random(7), [0]
+    while seen[-1] < stop_after:
+        headers = {"Authorization": f"Bearer {key}", "Last-Event-ID": str(seen[-1])}
+        budget = rng.randint(1, 300)
+        with httpx.stream("GET", url + "/v1/stream", headers=headers, timeout=30) as answer:
+            for line in answer.iter_lines():
+                if line.startswith("id: "):
+                    seen.append(int(line[4:]))
+                    budget -= 1
+                if budget == 0 or seen[-1] >= stop_after:
+                    break
+    return seen[1:]
+
+
+def test_a_client_resuming_with_last_event_id_gets_every_event_once_in_order(
+    sqlite_settings: Settings,
+) -> None:
+    key = keys(sqlite_settings)
+    server = ServerProcess(sqlite_settings)
+    server.start()
+    writer = threading.Thread(target=write_load, args=(server.url, key))
+    writer.start()
+    try:
+        first = read_with_disconnects(server.url, key["KCSD"], stop_after=500)
+        writer.join()
+        services = build_services(sqlite_settings)
+        head = services.ledger.recorder.max_notification_id() or 0
+        services.close()
+        rest = read_with_disconnects(server.url, key["KCSD"], stop_after=head)
+    finally:
+        writer.join()
+        server.kill()
+
+    received = first + [p for p in rest if p > first[-1]]
+    assert head >= 2_000
+    assert received == list(range(1, head + 1))
+
+
+def test_an_agency_receives_only_events_of_incidents_it_is_party_to(
+    sqlite_settings: Settings,
+) -> None:
+    key = keys(sqlite_settings)
+    services = build_services(sqlite_settings)
+    outsider = create_key(services.read_models, "RACINE-PD", "stream test")
+    services.close()
+    server = ServerProcess(sqlite_settings)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            headers = {"Authorization": f"Bearer {key['KPD']}"}
+            client.post("/v1/incidents", json=bodies.open_body("K-1"), headers=headers)
+            own = client.post(
+                "/v1/incidents", json=bodies.open_body("K-2", asked="RACINE-PD"), headers=headers
+            ).json()
+        seen = read_with_disconnects(server.url, outsider, stop_after=own["position"])
+    finally:
+        server.kill()
+
+    assert seen == [3, 4]
