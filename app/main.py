@@ -6,8 +6,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import audit, commands, directory, problems, reads, stream
+from api import audit, commands, directory, metrics, problems, reads, stream
 from api.limits import BodySizeLimit
+from api.metrics import Metrics, MetricsMiddleware
 from app.services import Services, build_services
 from app.settings import Settings
 
@@ -17,6 +18,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings)
         app.state.services = services
+        app.state.metrics = Metrics(services)
         if settings.run_projections:
             for runner in services.runners:
                 runner.start()
@@ -31,6 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Event-sourced record of law-enforcement mutual aid incidents.",
         lifespan=lifespan,
     )
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(commands.router)
@@ -39,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(directory.router)
     app.include_router(audit.router)
     app.include_router(stream.router)
+    app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"])
     def health(request: Request) -> dict[str, int | str]:
