@@ -39,6 +39,7 @@ ApproveBody = Annotated[Approval, example("The sergeant approves request 1", exa
 RespondBody = Annotated[ResponseCreate, example("The Sheriff sends two of four", examples.RESPOND)]
 RecallBody = Annotated[WithdrawalCreate, example("The Sheriff recalls one", examples.RECALL)]
 ReleaseBody = Annotated[WithdrawalCreate, example("KPD sends the rest home", examples.RELEASE)]
+ArrivalBody = Annotated[Approval, example("The deputies report to Lt. Moss", examples.ARRIVAL)]
 CancelBody = Annotated[Cancellation, example("KPD no longer needs request 2", examples.CANCEL)]
 InvolvementBody = Annotated[
     InvolvementCreate, example("What Deputy Lee did and saw", examples.INVOLVEMENT)
@@ -158,6 +159,19 @@ def release(
     """The requesting agency sends all or part of the responders home."""
     withdrawal = body.withdrawal()
     return answer(ledger.release(incident_id, number, withdrawal, pre.context(body)), response)
+
+
+@router.post(REQUEST + "/arrive")
+def record_arrival(
+    incident_id: UUID,
+    number: int,
+    body: ArrivalBody,
+    pre: Pre,
+    ledger: Ledger,
+    response: Response,
+) -> WriteResult:
+    """The responders arrived and reported to the person named in the request."""
+    return answer(ledger.record_arrival(incident_id, number, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/cancel")

@@ -51,6 +51,8 @@ RESPOND: dict[str, Any] = {
     "officer_in_charge": KCSD_LIEUTENANT,
 }
 
+ARRIVAL = {"actor": KCSD_LIEUTENANT, "occurred_at": "2026-11-01T02:20:00Z"}
+
 RECALL: dict[str, Any] = {
     "actor": KCSD_LIEUTENANT,
     "occurred_at": "2026-11-01T02:40:00Z",

@@ -150,6 +150,9 @@ class MutualAidLedger(Application[UUID]):
     ) -> Written:
         return self._update(incident_id, ctx, lambda i, _: i.release(number, withdrawal, *at(ctx)))
 
+    def record_arrival(self, incident_id: UUID, number: int, ctx: Context) -> Written:
+        return self._update(incident_id, ctx, lambda i, _: i.record_arrival(number, *at(ctx)))
+
     def cancel(self, incident_id: UUID, number: int, reason: str, ctx: Context) -> Written:
         return self._update(incident_id, ctx, lambda i, _: i.cancel(number, reason, *at(ctx)))
 

@@ -115,6 +115,14 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
+    class ResourcesArrived(Event):
+        """The responders reported to the person named in the request."""
+
+        TOPIC = "mutual-aid:ResourcesArrived"
+        number: int
+        actor: Actor
+        occurred_at: datetime
+
     class RequestCancelled(Event):
         TOPIC = "mutual-aid:RequestCancelled"
         number: int
@@ -317,6 +325,15 @@ class Incident(Aggregate):
         self.check_requester(actor, occurred_at)
         resolved = resolve_withdrawal(self.request(number), withdrawal)
         self._release(number, resolved, actor, occurred_at)
+
+    def record_arrival(self, number: int, actor: Actor, occurred_at: datetime) -> None:
+        """Either side may record that the responders arrived; once per request."""
+        self.check_writable(occurred_at)
+        request = self.request(number)
+        if actor.agency not in (self.requesting_agency, request.agency):
+            raise NotAuthorized(f"only the parties to request {number} may record the arrival")
+        request.check_can_arrive()
+        self._arrive(number, actor, occurred_at)
 
     def cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.check_requester(actor, occurred_at)
@@ -564,6 +581,10 @@ class Incident(Aggregate):
         self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
     ) -> None:
         self.requests[number].deployed.withdraw(withdrawal)
+
+    @event(ResourcesArrived)
+    def _arrive(self, number: int, actor: Actor, occurred_at: datetime) -> None:
+        self.requests[number].arrived = True
 
     @event(RequestCancelled)
     def _cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:

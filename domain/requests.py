@@ -32,6 +32,7 @@ class AssistanceRequest:
     approved_by: Actor | None = None
     response: ResponseDetails | None = None
     officers: dict[str, Officer] = field(default_factory=dict)
+    arrived: bool = False
     deployed: Deployment = field(default_factory=Deployment)
 
     @property
@@ -62,6 +63,12 @@ class AssistanceRequest:
         self.approved_by = actor
         if self.status == RequestStatus.REQUESTED:
             self.status = RequestStatus.APPROVED
+
+    def check_can_arrive(self) -> None:
+        if self.status not in COMMITTED:
+            raise RuleViolation(f"request {self.number} is {self.status}; nobody was sent")
+        if self.arrived:
+            raise RuleViolation(f"the arrival under request {self.number} is already recorded")
 
     def check_can_cancel(self) -> None:
         if self.status not in ACTIVE:

@@ -147,6 +147,10 @@ def resources_released(conn: Connection, e: Incident.ResourcesReleased) -> None:
     withdraw(conn, e, "released", e.withdrawal)
 
 
+def resources_arrived(conn: Connection, e: Incident.ResourcesArrived) -> None:
+    update_request(conn, e, arrived_at=e.occurred_at)
+
+
 def request_cancelled(conn: Connection, e: Incident.RequestCancelled) -> None:
     update_request(conn, e, status="cancelled", cancel_reason=e.reason)
 
@@ -250,6 +254,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Incident.ResponseRecorded: response_recorded,
     Incident.ResourcesRecalled: resources_recalled,
     Incident.ResourcesReleased: resources_released,
+    Incident.ResourcesArrived: resources_arrived,
     Incident.RequestCancelled: request_cancelled,
     Incident.InvolvementRecorded: involvement_recorded,
     Incident.ActivityOutsideJurisdictionReported: activity_reported,

@@ -57,6 +57,7 @@ LINES: dict[type[Any], Callable[[Any], str]] = {
     Incident.ResourcesReleased: lambda e: (
         f"released {withdrawn(e.withdrawal)} from request {e.number}"
     ),
+    Incident.ResourcesArrived: lambda e: f"recorded the arrival under request {e.number}",
     Incident.RequestCancelled: lambda e: (
         f"cancelled request {e.number} ({e.reason or 'no reason'})"
     ),

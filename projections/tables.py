@@ -74,6 +74,7 @@ assistance_requests = sa.Table(
     sa.Column("officer_in_charge", sa.JSON),
     sa.Column("responded_by", sa.JSON),
     sa.Column("responded_at", Stamp()),
+    sa.Column("arrived_at", Stamp()),
     sa.Column("deployed", sa.JSON, nullable=False),
     sa.Column("cancel_reason", sa.Text),
     sa.Column("arrestee_transport", sa.Boolean, nullable=False, server_default=sa.false()),

@@ -87,6 +87,7 @@ class RequestRead(Read):
     officer_in_charge: OfficerOut | None
     responded_by: ActorOut | None
     responded_at: datetime | None
+    arrived_at: datetime | None
     deployed: dict[str, int]
     arrestee_transport: bool
     requested_under: RuleOut | None

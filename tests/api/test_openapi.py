@@ -13,6 +13,7 @@ STORY = [
     (REQUEST + "/cancel", "KPD", 2),
     (REQUEST + "/approve", "KPD", 1),
     (REQUEST + "/respond", "KCSD", 1),
+    (REQUEST + "/arrive", "KCSD", 1),
     (REQUEST + "/recall", "KCSD", 1),
     (REQUEST + "/officers/{badge}/involvement", "KCSD", 1),
     (REQUEST + "/release", "KPD", 1),
