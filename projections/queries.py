@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from projections.tables import (
+    Stamp,
     assistance_requests,
     incidents,
     obligations,
@@ -100,3 +101,49 @@ def rows_of(
 ) -> Sequence[Row]:
     query = sa.select(table).where(table.c.incident_id == incident_id).order_by(*order)
     return conn.execute(query).mappings().all()
+
+
+@dataclass(frozen=True)
+class StatisticsRows:
+    requests: Sequence[Row]
+    officers: Sequence[Row]
+    withdrawn_at: dict[tuple[Any, int, str], datetime]
+
+
+def statistics_rows(
+    conn: Connection, agency: str, start: datetime, end: datetime
+) -> StatisticsRows:
+    """Requests made in [start, end) that the agency made or received (with when their
+    incident closed), their officers, and when each officer was withdrawn."""
+    r, i = assistance_requests.c, incidents.c
+    involved = sa.or_(i.requesting_agency == agency, r.agency == agency)
+    in_period = sa.and_(
+        r.requested_at >= sa.literal(start, Stamp()), r.requested_at < sa.literal(end, Stamp())
+    )
+    joined = assistance_requests.join(incidents, r.incident_id == i.incident_id)
+    query = sa.select(assistance_requests, i.requesting_agency, i.closed_at).select_from(joined)
+    requests = conn.execute(query.where(involved, in_period)).mappings().all()
+    keys = {(row["incident_id"], row["number"]) for row in requests}
+    incident_ids = {row["incident_id"] for row in requests}
+    officer_rows = (
+        conn.execute(
+            sa.select(officers, i.requesting_agency)
+            .select_from(officers.join(incidents, officers.c.incident_id == i.incident_id))
+            .where(officers.c.incident_id.in_(incident_ids))
+        )
+        .mappings()
+        .all()
+    )
+    withdrawn: dict[tuple[Any, int, str], datetime] = {}
+    for w in conn.execute(
+        sa.select(withdrawals)
+        .where(withdrawals.c.incident_id.in_(incident_ids))
+        .order_by(withdrawals.c.version)
+    ).mappings():
+        for badge in w["badges"]:
+            withdrawn.setdefault((w["incident_id"], w["number"], badge), w["occurred_at"])
+    return StatisticsRows(
+        requests=requests,
+        officers=[o for o in officer_rows if (o["incident_id"], o["number"]) in keys],
+        withdrawn_at=withdrawn,
+    )

@@ -1,0 +1,175 @@
+"""Issue 7, must show 2: statistics equal those computed directly from the event log, for a
+generated history of 1,000 incidents."""
+
+import random
+import statistics as stats
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.ledger import Context, MutualAidLedger
+from domain.incident import Incident
+from domain.values import (
+    Actor,
+    Decision,
+    IncidentKind,
+    Officer,
+    ResourceLine,
+    ResponseDetails,
+    Withdrawal,
+)
+from tests.api.conftest import Service
+from tests.scenarios import ask
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+AGENCIES = {
+    "KPD": Actor("KPD", "Sgt. Ruiz", "sergeant", "1"),
+    "PPPD": Actor("PPPD", "Sgt. Holt", "sergeant", "2"),
+}
+SHERIFF = Actor("KCSD", "Lt. Ortiz", "lieutenant", "3")
+INCIDENTS = 1_000
+
+
+def generate(ledger: MutualAidLedger, rng: random.Random) -> int:
+    written = None
+    for n in range(INCIDENTS):
+        requester = AGENCIES[rng.choice(sorted(AGENCIES))]
+        at = T0 + timedelta(hours=n)
+
+        def later(minutes: int, at: datetime = at) -> datetime:
+            return at + timedelta(minutes=minutes)
+
+        asked = rng.randint(1, 6)
+        opened = ledger.open_incident(
+            Context(requester, at),
+            case_number=f"S-{n}",
+            nature="generated",
+            kind=IncidentKind.EMERGENCY,
+            location="x",
+            request=ask(officers=asked),
+        )
+        incident = written = opened
+        if rng.random() < 0.1:
+            continue
+        written = ledger.approve(
+            incident.incident_id, 1, Context(requester, later(rng.randint(1, 20)))
+        )
+        sent = rng.choice([0, asked, rng.randint(1, asked)])
+        decision = (
+            Decision.DECLINED
+            if sent == 0
+            else Decision.ACCEPTED
+            if sent == asked
+            else Decision.PARTIALLY_ACCEPTED
+        )
+        officers = tuple(Officer(f"D{k}", f"D-{k}", "KCSD") for k in range(sent))
+        lines = (ResourceLine("patrol_officer", sent),) if sent else ()
+        response = ResponseDetails(decision, "generated", lines, officers)
+        written = ledger.respond(
+            incident.incident_id, 1, response, Context(SHERIFF, later(rng.randint(21, 40)))
+        )
+        if sent and rng.random() < 0.8:
+            written = ledger.record_arrival(
+                incident.incident_id, 1, Context(SHERIFF, later(rng.randint(41, 70)))
+            )
+        if sent > 1 and rng.random() < 0.5:
+            recall = Withdrawal((ResourceLine("patrol_officer", 1),), ("D-0",), "needed")
+            written = ledger.recall(
+                incident.incident_id, 1, recall, Context(SHERIFF, later(rng.randint(71, 200)))
+            )
+        if rng.random() < 0.7:
+            closing = Context(requester, later(rng.randint(201, 600)))
+            written = ledger.close_incident(incident.incident_id, "done", True, closing)
+    assert written is not None
+    return written.position
+
+
+def from_the_log(ledger: MutualAidLedger, agency: str, until: datetime) -> dict[str, Any]:
+    """The same figures, computed straight from the events, without the read model."""
+    requests: dict[tuple[Any, int], dict[str, Any]] = {}
+    closed: dict[Any, datetime] = {}
+    for notification in ledger.recorder.select_notifications(1, 1_000_000):
+        e: Any = ledger.mapper.to_domain_event(notification)
+        key = (e.originator_id, getattr(e, "number", 1))
+        if isinstance(e, Incident.IncidentOpened):
+            requester = e.actor.agency
+        elif isinstance(e, Incident.AssistanceRequested):
+            requests[key] = {
+                "by": requester,
+                "to": e.details.agency,
+                "at": e.occurred_at,
+                "out": {},
+            }
+        elif isinstance(e, Incident.RequestApproved):
+            requests[key]["approval"] = e.occurred_at
+        elif isinstance(e, Incident.ResponseRecorded):
+            r = requests[key]
+            r.update(response=e.occurred_at, decision=str(e.response.decision))
+            r["lines"] = {line.resource: line.quantity for line in e.response.resources}
+            r["officers"] = [o.badge for o in e.response.officers]
+        elif isinstance(e, Incident.ResourcesArrived):
+            requests[key]["arrival"] = e.occurred_at
+        elif isinstance(e, Incident.ResourcesRecalled | Incident.ResourcesReleased):
+            for badge in e.withdrawal.badges:
+                requests[key]["out"].setdefault(badge, e.occurred_at)
+        elif isinstance(e, Incident.IncidentClosed):
+            closed[e.originator_id] = e.occurred_at
+    for (incident, _), r in requests.items():
+        r["close"] = closed.get(incident)
+    made = [r for r in requests.values() if r["by"] == agency]
+    received = [r for r in requests.values() if r["to"] == agency]
+
+    def decisions(rs: list[dict[str, Any]]) -> dict[str, int]:
+        c = Counter(r.get("decision") for r in rs)
+        return {d: c[d] for d in ("accepted", "partially_accepted", "declined")}
+
+    def resources(rs: list[dict[str, Any]]) -> dict[str, int]:
+        return dict(sum((Counter(r.get("lines", {})) for r in rs), Counter()))
+
+    def durations(name: str) -> dict[str, Any]:
+        values = [(r[name] - r["at"]).total_seconds() / 60 for r in made if r.get(name)]
+        if not values:
+            return {"median": None, "p90": None, "count": 0}
+        p90 = stats.quantiles(values, n=10, method="inclusive")[-1]
+        return {
+            "median": round(stats.median(values), 2),
+            "p90": round(p90, 2),
+            "count": len(values),
+        }
+
+    hours = (
+        sum(
+            (
+                min(r["out"].get(badge, until), until) - r.get("arrival", r.get("response"))
+            ).total_seconds()
+            for r in received
+            for badge in r.get("officers", [])
+        )
+        / 3600
+    )
+    return {
+        "requests_made": len(made),
+        "requests_received": len(received),
+        "decisions_on_requests_made": decisions(made),
+        "decisions_on_requests_received": decisions(received),
+        "officers_received": sum(len(r.get("officers", [])) for r in made),
+        "officers_sent": sum(len(r.get("officers", [])) for r in received),
+        "resources_received": resources(made),
+        "resources_sent": resources(received),
+        "officer_hours_sent": round(hours, 2),
+        "minutes_from_request": {
+            n: durations(n) for n in ("approval", "response", "arrival", "close")
+        },
+    }
+
+
+def test_statistics_equal_those_computed_from_the_log(sqlite_service: Service) -> None:
+    ledger = sqlite_service.services.ledger
+    last = generate(ledger, random.Random(1000))
+    period = {"start": T0.isoformat(), "end": (T0 + timedelta(days=60)).isoformat()}
+
+    for agency in ("KPD", "PPPD", "KCSD"):
+        answer = sqlite_service.cad(agency).get("/v1/statistics", min_position=last, **period)
+        assert answer.status_code == 200, answer.text
+        found = {k: v for k, v in answer.json().items() if k not in ("agency", "start", "end")}
+        assert found == from_the_log(ledger, agency, T0 + timedelta(days=60))
