@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format postgres clean
+.PHONY: install run test lint format postgres chromium clean
 
 $(BIN)/mutual-aid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ install: $(BIN)/mutual-aid
 run: $(BIN)/mutual-aid  ## Serve the API on http://127.0.0.1:8000 with SQLite under ./data
 	$(BIN)/mutual-aid serve
 
-test: $(BIN)/mutual-aid postgres lint  ## Lint, type-check and run every test (SQLite and PostgreSQL)
+test: $(BIN)/mutual-aid postgres chromium lint  ## Lint, type-check and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/mutual-aid
@@ -31,6 +31,10 @@ format: $(BIN)/mutual-aid
 postgres:  ## The tests start their own PostgreSQL server; install it where it is missing
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+chromium:  ## The status-board test drives a real headless Chromium; install it where missing
+	@command -v chromium >/dev/null || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

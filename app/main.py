@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import audit, commands, directory, metrics, problems, reads, statistics, stream
+from api import audit, board, commands, directory, metrics, problems, reads, statistics, stream
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
 from app.services import Services, build_services
@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(stream.router)
     app.include_router(statistics.router)
+    app.include_router(board.router)
     app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"])

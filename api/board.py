@@ -1,0 +1,26 @@
+"""The built-in status board: one page and the one read it draws from."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from api.deps import Agency, ReadConnection
+from api.problems import Problem
+from projections.board import board
+
+PAGE = Path(__file__).parent / "static" / "board.html"
+ERRORS = {code: {"model": Problem} for code in (401, 503)}
+router = APIRouter(tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
+
+
+@router.get("/v1/board")
+def status_board(agency: Agency, conn: ReadConnection) -> dict[str, Any]:
+    """Open incidents, deployed resources per agency, open obligations, aid per month."""
+    return board(conn, agency)
+
+
+@router.get("/board", response_class=HTMLResponse, include_in_schema=False)
+def board_page() -> str:
+    return PAGE.read_text()

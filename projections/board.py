@@ -1,0 +1,99 @@
+"""The status board: open incidents, who is deployed where, what is owed, and aid given and
+received per month, for one agency."""
+
+from collections import Counter, defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from projections.queries import IncidentFilter, list_incidents, visible_to
+from projections.tables import assistance_requests, incidents, obligations
+
+COMMITTED = ("accepted", "partially_accepted")
+
+
+def board(conn: Connection, agency: str) -> dict[str, Any]:
+    open_rows = list_incidents(conn, agency, IncidentFilter(status="open"), limit=200)
+    ids = [row["incident_id"] for row in open_rows]
+    r = assistance_requests.c
+    requests = (
+        conn.execute(
+            sa.select(assistance_requests).where(r.incident_id.in_(ids)).order_by(r.number)
+        )
+        .mappings()
+        .all()
+    )
+    by_incident: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    deployed: dict[str, Counter[str]] = defaultdict(Counter)
+    for request in requests:
+        by_incident[request["incident_id"]].append(
+            {
+                "number": request["number"],
+                "agency": request["agency"],
+                "status": request["status"],
+                "deployed": request["deployed"],
+            }
+        )
+        deployed[request["agency"]].update(request["deployed"])
+    return {
+        "open_incidents": [
+            {
+                **{
+                    k: row[k]
+                    for k in (
+                        "incident_id",
+                        "case_number",
+                        "nature",
+                        "requesting_agency",
+                        "opened_at",
+                        "open_obligations",
+                    )
+                },
+                "requests": by_incident[row["incident_id"]],
+            }
+            for row in open_rows
+        ],
+        "deployed_by_agency": {a: dict(c) for a, c in sorted(deployed.items()) if +c},
+        "open_obligations": owed(conn, agency),
+        "monthly": monthly(conn, agency),
+    }
+
+
+def owed(conn: Connection, agency: str) -> list[dict[str, Any]]:
+    o = obligations.c
+    query = (
+        sa.select(obligations, incidents.c.case_number)
+        .join(incidents, o.incident_id == incidents.c.incident_id)
+        .where(o.status == "open", o.party == agency, visible_to(agency))
+        .order_by(o.created_at)
+    )
+    return [
+        {
+            "case_number": row["case_number"],
+            "number": row["number"],
+            "kind": row["kind"],
+            "outstanding": row["outstanding"],
+            "section": row["rule"]["section"],
+            "created_at": row["created_at"],
+        }
+        for row in conn.execute(query).mappings()
+    ]
+
+
+def monthly(conn: Connection, agency: str) -> list[dict[str, Any]]:
+    """Requests answered with help, per month: given by this agency, or received by it."""
+    r, i = assistance_requests.c, incidents.c
+    query = (
+        sa.select(r.requested_at, r.agency, i.requesting_agency)
+        .join(incidents, r.incident_id == i.incident_id)
+        .where(r.status.in_(COMMITTED), sa.or_(r.agency == agency, i.requesting_agency == agency))
+    )
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in conn.execute(query):
+        month = row.requested_at.strftime("%Y-%m")
+        counts[month]["given" if row.agency == agency else "received"] += 1
+    return [
+        {"month": m, "given": c["given"], "received": c["received"]}
+        for m, c in sorted(counts.items())
+    ]
