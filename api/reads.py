@@ -4,7 +4,7 @@ purpose: an auditor must see what was recorded, not what a projection made of it
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -41,11 +41,16 @@ def list_visible_incidents(
     opened_from: AwareDatetime | None = None,
     opened_to: AwareDatetime | None = None,
     open_obligations: bool | None = None,
+    overdue_obligations: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: str | None = None,
 ) -> IncidentList:
     """Incidents this agency requested or was asked on, newest first."""
-    where = IncidentFilter(status, role, kind, opened_from, opened_to, open_obligations)
+    due = s.settings.obligation_due_minutes
+    overdue_before = datetime.now(UTC) - timedelta(minutes=due) if overdue_obligations else None
+    where = IncidentFilter(
+        status, role, kind, opened_from, opened_to, open_obligations, overdue_before
+    )
     limit = min(limit, s.settings.max_page_size)
     rows = list_incidents(conn, agency, where, limit + 1, decode_cursor(cursor))
     items = [IncidentSummaryRead.model_validate(row) for row in rows[:limit]]

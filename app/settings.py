@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=5.0, ge=0, le=30)
     command_retries: int = Field(default=5, ge=1, le=50)
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    # An obligation ("as soon as practicable") still open after this long is overdue.
+    obligation_due_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Read-model queries on PostgreSQL are cancelled after this long.
     query_timeout_ms: int = Field(default=5000, ge=100, le=120_000)

@@ -39,6 +39,8 @@ class IncidentFilter:
     opened_from: datetime | None = None
     opened_to: datetime | None = None
     open_obligations: bool | None = None
+    # Only incidents with an obligation still open that was created before this time.
+    overdue_before: datetime | None = None
 
 
 def visible_to(agency: str, role: str | None = None) -> sa.ColumnElement[bool]:
@@ -90,6 +92,12 @@ def list_incidents(
     if where.open_obligations is not None:
         owing = c.open_obligations > 0
         query = query.where(owing if where.open_obligations else sa.not_(owing))
+    if where.overdue_before:
+        o = obligations.c
+        overdue = sa.select(o.incident_id).where(
+            o.status == "open", o.created_at < sa.literal(where.overdue_before, Stamp())
+        )
+        query = query.where(c.incident_id.in_(overdue))
     if after:
         query = query.where(sa.tuple_(c.opened_at, c.incident_id) < sa.tuple_(*after))
     query = query.order_by(c.opened_at.desc(), c.incident_id.desc()).limit(limit)

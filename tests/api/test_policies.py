@@ -1,6 +1,7 @@
 """Issue 3, must show 1: each rule of the five department policies, allowed and refused.
 A refused command answers a problem naming the rule and stores nothing."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.api import bodies
@@ -392,3 +393,17 @@ def test_kenosha_iv_d_the_sheriff_is_asked_first_and_pleasant_prairie_next(
     assert [s["agency"] for s in contiguous] == ["PPPD", "KCSD"]
     assert [s["agency"] for s in after] == ["PPPD"]
     assert "Kenosha 2.1 IV.D" in after[0]["rule"]["section"]
+
+
+def test_an_obligation_left_open_past_its_due_time_is_listed_as_overdue(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    opened(kenosha, "KCSD", person("sergeant"))  # owed since 2026-11-01, long overdue
+    fresh = {"occurred_at": datetime.now(UTC).isoformat(), "case_number": "K-NOW"}
+    recent = kenosha.post("/v1/incidents", {**bodies.open_body(), **fresh})
+    position = recent.json()["position"]
+
+    overdue = kenosha.get("/v1/incidents", overdue_obligations=True, min_position=position)
+
+    assert [i["case_number"] for i in overdue.json()["items"]] == ["C-KCSD-sergeant"]
