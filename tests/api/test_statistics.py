@@ -163,13 +163,13 @@ def from_the_log(ledger: MutualAidLedger, agency: str, until: datetime) -> dict[
     }
 
 
-def test_statistics_equal_those_computed_from_the_log(sqlite_service: Service) -> None:
-    ledger = sqlite_service.services.ledger
+def test_statistics_equal_those_computed_from_the_log(service: Service) -> None:
+    ledger = service.services.ledger
     last = generate(ledger, random.Random(1000))
     period = {"start": T0.isoformat(), "end": (T0 + timedelta(days=60)).isoformat()}
 
     for agency in ("KPD", "PPPD", "KCSD"):
-        answer = sqlite_service.cad(agency).get("/v1/statistics", min_position=last, **period)
+        answer = service.cad(agency).get("/v1/statistics", min_position=last, **period)
         assert answer.status_code == 200, answer.text
         found = {k: v for k, v in answer.json().items() if k not in ("agency", "start", "end")}
         assert found == from_the_log(ledger, agency, T0 + timedelta(days=60))
