@@ -4,6 +4,7 @@ as `alembic upgrade head` by hand, from the service settings."""
 from sqlalchemy import create_engine
 
 from alembic import context
+from app.access_log import access_log  # noqa: F401
 from app.keys import api_keys  # noqa: F401  (registers the table on the metadata)
 from app.settings import Settings
 from projections.seals import event_seals  # noqa: F401

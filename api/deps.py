@@ -41,9 +41,12 @@ Ledger = Annotated[MutualAidLedger, Depends(ledger)]
 
 
 def caller_agency(
-    s: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    s: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
     agency = agency_of(s.read_models, credentials.credentials) if credentials else None
+    request.state.agency = agency  # for the access log
     if agency is None:
         raise ApiProblem(
             401,

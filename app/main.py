@@ -6,7 +6,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import audit, board, commands, directory, metrics, problems, reads, statistics, stream
+from api import (
+    access,
+    audit,
+    board,
+    commands,
+    directory,
+    metrics,
+    problems,
+    reads,
+    statistics,
+    stream,
+)
+from api.access import AccessLogMiddleware
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
 from app.services import Services, build_services
@@ -33,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Event-sourced record of law-enforcement mutual aid incidents.",
         lifespan=lifespan,
     )
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
@@ -44,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(statistics.router)
     app.include_router(board.router)
+    app.include_router(access.router)
     app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"])

@@ -1,0 +1,63 @@
+"""Issue 6 (part): every request, allowed or refused, is in the append-only access log, and
+reading the log is itself logged."""
+
+import pytest
+import sqlalchemy as sa
+
+from app.access_log import access_log
+from tests.api import bodies
+from tests.api.conftest import Service
+
+
+def logged(service: Service) -> list[tuple[str | None, str, str, int]]:
+    with service.services.read_models.connect() as conn:
+        rows = conn.execute(sa.select(access_log).order_by(access_log.c.id)).mappings()
+        return [(r["agency"], r["method"], r["path"], r["status"]) for r in rows]
+
+
+def test_every_request_allowed_or_refused_is_logged_with_who_and_outcome(service: Service) -> None:
+    kpd = service.cad("KPD")
+    opened = kpd.post("/v1/incidents", bodies.open_body()).json()
+    incident = opened["incident_id"]
+    kpd.get(f"/v1/incidents/{incident}", min_position=opened["position"])
+    service.client.get("/v1/incidents")  # no key
+    service.cad("RACINE-PD").get(f"/v1/incidents/{incident}")  # not a party
+    kpd.post(f"/v1/incidents/{incident}/close", {"outcome": "x"})  # invalid body
+
+    own = kpd.get("/v1/access-log").json()
+
+    assert logged(service) == [
+        ("KPD", "POST", "/v1/incidents", 201),
+        ("KPD", "GET", f"/v1/incidents/{incident}", 200),
+        (None, "GET", "/v1/incidents", 401),
+        ("RACINE-PD", "GET", f"/v1/incidents/{incident}", 404),
+        ("KPD", "POST", f"/v1/incidents/{incident}/close", 422),
+        ("KPD", "GET", "/v1/access-log", 200),
+    ]
+    assert [e["status"] for e in own] == [201, 200, 422]
+    assert all(e["source"] == "testclient" for e in own)
+
+
+def test_an_access_log_entry_cannot_be_changed_or_removed(service: Service) -> None:
+    service.client.get("/healthz")
+
+    with service.services.read_models.connect() as conn:
+        for statement in (sa.update(access_log).values(status=200), sa.delete(access_log)):
+            with pytest.raises(sa.exc.DatabaseError, match="immutable"):
+                conn.execute(statement)
+            conn.rollback()
+    assert len(logged(service)) == 1
+
+
+def test_a_write_is_logged_once_with_its_answer(service: Service) -> None:
+    kpd = service.cad("KPD")
+    incident = kpd.open()
+
+    kpd.post(f"/v1/incidents/{incident}/requests/1/approve", bodies.stamped())
+
+    assert logged(service)[-1] == (
+        "KPD",
+        "POST",
+        f"/v1/incidents/{incident}/requests/1/approve",
+        200,
+    )
