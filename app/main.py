@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from api import (
@@ -19,6 +20,7 @@ from api import (
     stream,
 )
 from api.access import AccessLogMiddleware
+from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
 from app.services import Services, build_services
@@ -46,6 +48,21 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeaders, strict_transport=settings.environment == "production")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "Last-Event-ID",
+            ],
+            expose_headers=["ETag", "Location", "Retry-After"],
+        )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)

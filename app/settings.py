@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APPLICATION_NAME = "MutualAidLedger"
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
+WEAK_PASSWORDS = {"", "postgres", "password", "secret", "changeme", "mal"}
 
 
 class Settings(BaseSettings):
@@ -43,6 +44,21 @@ class Settings(BaseSettings):
     create_tables: bool = True
     # Where alembic.ini and alembic/ live: the source tree, or where an image copied them.
     migrations_dir: Path = SOURCE_ROOT
+
+    # Origins allowed to call the API from a browser (CORS); none by default.
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        """Production needs PostgreSQL with a real password and a signing key."""
+        if self.environment != "production":
+            return self
+        password = urlsplit(self.database_url or "").password or ""
+        if password.lower() in WEAK_PASSWORDS:
+            raise ValueError("production needs MAL_DATABASE_URL with a non-default password")
+        if self.signing_key is None:
+            raise ValueError("production needs MAL_SIGNING_KEY (see `mutual-aid keygen`)")
+        return self
 
     @model_validator(mode="after")
     def _check_database_url(self) -> "Settings":
