@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.audit import Verdict, public_key_of, verify_log
 from app.audit_store import load_checkpoints, make_checkpoint, stored_events, stored_seals
 from app.bundle import verify_bundle, write_bundle
-from app.keys import create_key
+from app.keys import create_key, end_key, list_keys, rotate_key
 from app.services import Services, build_services
 from app.settings import Settings
 from app.store import grant_service_role
@@ -43,12 +44,14 @@ def serve(
 def create_key_command(
     agency: Annotated[str, typer.Option(help="Agency code the key acts for, e.g. KENOSHA-PD")],
     label: Annotated[str, typer.Option(help="Who holds the key, e.g. 'CAD primary'")] = "",
+    valid_days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
 ) -> None:
     """Create an API key for an agency; the key is shown once and stored only as a hash."""
     services = build_services(Settings())
     try:
         services.ledger.directory.agency(agency)
-        typer.echo(create_key(services.read_models, agency, label))
+        valid_for = timedelta(days=valid_days) if valid_days else None
+        typer.echo(create_key(services.read_models, agency, label, valid_for))
     except UnknownAgency as error:
         raise typer.BadParameter(error.detail) from None
     finally:
@@ -72,6 +75,50 @@ def project() -> None:
     try:
         services.sealer.start()
         services.projection.run_forever()
+    finally:
+        services.close()
+
+
+keys = typer.Typer(help="List, revoke and rotate API keys.")
+cli.add_typer(keys, name="keys")
+
+
+@keys.command("list")
+def list_keys_command() -> None:
+    """Every key by id (the start of its hash), agency, label, created and valid until."""
+    services = build_services(Settings())
+    try:
+        for key in list_keys(services.read_models):
+            until = key["valid_until"].isoformat() if key["valid_until"] else "-"
+            created = f"{key['created_at']:%Y-%m-%d}"
+            typer.echo(f"{key['key_hash']}  {key['agency']}  {created}  {until}  {key['label']}")
+    finally:
+        services.close()
+
+
+@keys.command("revoke")
+def revoke_command(key_id: str) -> None:
+    """Stop a key now."""
+    services = build_services(Settings())
+    try:
+        end_key(services.read_models, key_id, datetime.now(UTC))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    finally:
+        services.close()
+
+
+@keys.command("rotate")
+def rotate_command(
+    key_id: str,
+    grace_hours: Annotated[int, typer.Option(help="How long the old key keeps working")] = 24,
+) -> None:
+    """Issue a new key for the same agency and holder; the old one expires after the grace."""
+    services = build_services(Settings())
+    try:
+        typer.echo(rotate_key(services.read_models, key_id, timedelta(hours=grace_hours)))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     finally:
         services.close()
 
