@@ -12,8 +12,9 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 
+from api.guard import AuthGuard
 from api.problems import ApiProblem
-from app.keys import agency_of
+from app.keys import agency_of, hash_key
 from app.ledger import Context, Idempotency, MutualAidLedger
 from app.services import Services
 from domain.errors import IncidentNotFound
@@ -45,9 +46,13 @@ def caller_agency(
     s: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
+    guard: AuthGuard = request.app.state.guard
+    source = request.client.host if request.client else "unknown"
+    guard.check_source(source)
     agency = agency_of(s.read_models, credentials.credentials) if credentials else None
     request.state.agency = agency  # for the access log
     if agency is None:
+        guard.failed(source)
         raise ApiProblem(
             401,
             "unauthenticated",
@@ -55,6 +60,8 @@ def caller_agency(
             "send 'Authorization: Bearer <key>'",
             {"WWW-Authenticate": "Bearer"},
         )
+    assert credentials is not None
+    guard.spend(hash_key(credentials.credentials))
     return agency
 
 

@@ -20,6 +20,7 @@ from api import (
     stream,
 )
 from api.access import AccessLogMiddleware
+from api.guard import AuthGuard
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.guard = AuthGuard(settings.rate_limit_per_minute)
     problems.install(app)
     app.include_router(commands.router)
     app.include_router(commands.activities)

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Where alembic.ini and alembic/ live: the source tree, or where an image copied them.
     migrations_dir: Path = SOURCE_ROOT
 
+    # Requests per minute allowed to each API key (429 beyond).
+    rate_limit_per_minute: int = Field(default=6000, ge=1, le=1_000_000)
     # Origins allowed to call the API from a browser (CORS); none by default.
     cors_origins: list[str] = []
 

@@ -1,0 +1,70 @@
+"""Issue 6 (part): failed authentication locks a source out after 5 failures for at least 10
+minutes; each key has a request rate limit; both answer 429 with Retry-After."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.guard import AuthGuard
+from app.keys import create_key
+from app.main import create_app
+from app.settings import Settings
+
+TOO_MANY = "urn:mutual-aid-ledger:problem:too-many-requests"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[tuple[TestClient, Clock, str]]:
+    app = create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=10))
+    with TestClient(app) as test_client:
+        clock = Clock()
+        app.state.guard = AuthGuard(10, clock)
+        key = create_key(app.state.services.read_models, "KPD", "test")
+        yield test_client, clock, key
+
+
+def test_five_failures_lock_the_source_out_for_ten_minutes(
+    client: tuple[TestClient, Clock, str],
+) -> None:
+    test_client, clock, key = client
+    bad = {"Authorization": "Bearer wrong"}
+    failures = [test_client.get("/v1/incidents", headers=bad).status_code for _ in range(5)]
+
+    locked = test_client.get("/v1/incidents", headers={"Authorization": f"Bearer {key}"})
+    clock.now += 599
+    still = test_client.get("/v1/incidents", headers={"Authorization": f"Bearer {key}"})
+    clock.now += 2
+    after = test_client.get("/v1/incidents", headers={"Authorization": f"Bearer {key}"})
+
+    assert failures == [401] * 5
+    assert (locked.status_code, locked.json()["type"]) == (429, TOO_MANY)
+    assert int(locked.headers["Retry-After"]) == 600
+    assert still.status_code == 429
+    assert after.status_code == 200
+
+
+def test_a_key_beyond_its_rate_gets_429_then_recovers(
+    client: tuple[TestClient, Clock, str],
+) -> None:
+    test_client, clock, key = client
+    headers = {"Authorization": f"Bearer {key}"}
+
+    within = [test_client.get("/v1/agencies", headers=headers).status_code for _ in range(10)]
+    beyond = test_client.get("/v1/agencies", headers=headers)
+    clock.now += 6  # one request's worth of tokens at 10 a minute
+    again = test_client.get("/v1/agencies", headers=headers)
+
+    assert within == [200] * 10
+    assert (beyond.status_code, beyond.json()["type"]) == (429, TOO_MANY)
+    assert int(beyond.headers["Retry-After"]) == 6
+    assert again.status_code == 200
