@@ -148,7 +148,7 @@ def create_checkpoint(_: Agency, s: ServicesDep) -> CheckpointOut:
             "Checkpoints are not configured",
             "the service has no MAL_SIGNING_KEY",
         )
-    s.sealer.run_until_caught_up()
+    sealed(s)
     return CheckpointOut(**asdict(make_checkpoint(s.read_models, private)))
 
 
