@@ -9,12 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
 from api.deps import Agency, Ledger, ServicesDep
 from api.problems import ApiProblem, Problem
+from api.schemas.commands import Moment
 from api.schemas.reads import (
     AsOf,
     CheckpointOut,
@@ -76,8 +76,8 @@ def as_of(
     ledger: Ledger,
     version: Annotated[int | None, Query(ge=1)] = None,
     position: Annotated[int | None, Query(ge=1)] = None,
-    recorded_at: AwareDatetime | None = None,
-    occurred_at: AwareDatetime | None = None,
+    recorded_at: Moment | None = None,
+    occurred_at: Moment | None = None,
 ) -> AsOf:
     """The incident and both Kenosha reports as of a version, a log position, a recorded
     time, or a real-world time (then events recorded later are marked as late entries)."""
@@ -105,6 +105,10 @@ def as_of(
             "The events that happened by then do not stand alone",
             "their claimed times contradict their order; use version, position or recorded_at",
         ) from None
+    if rows is None:
+        raise ApiProblem(
+            404, "not-party-then", "Your agency was not a party then", "pick a later point"
+        )
     late = [e.originator_version for e, _ in kept if occurred_at and e.timestamp > occurred_at]
     incident = {
         **rows.incident,

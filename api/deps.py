@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,7 +75,7 @@ def expected_version(
     if if_match is None:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", tag):
         raise ApiProblem(
             400, "bad-if-match", "If-Match is not an incident ETag", f"got {if_match!r}"
         )

@@ -9,11 +9,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from api.deps import Agency, ReadConnection, ServicesDep, VisibleIncident
 from api.problems import ApiProblem, Problem
-from api.schemas.commands import RoleFilter
+from api.schemas.commands import Moment, RoleFilter
 from api.schemas.reads import (
     FullReport,
     IncidentList,
@@ -38,8 +37,8 @@ def list_visible_incidents(
     status: IncidentStatus | None = None,
     role: RoleFilter | None = None,
     kind: IncidentKind | None = None,
-    opened_from: AwareDatetime | None = None,
-    opened_to: AwareDatetime | None = None,
+    opened_from: Moment | None = None,
+    opened_to: Moment | None = None,
     open_obligations: bool | None = None,
     overdue_obligations: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,

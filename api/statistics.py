@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.deps import Agency, ReadConnection
 from api.problems import ApiProblem, Problem
+from api.schemas.commands import Moment
 from projections.queries import statistics_rows
 from projections.statistics import agency_statistics
 
@@ -38,9 +39,7 @@ class Statistics(BaseModel):
 
 
 @router.get("/statistics")
-def statistics(
-    agency: Agency, conn: ReadConnection, start: AwareDatetime, end: AwareDatetime
-) -> Statistics:
+def statistics(agency: Agency, conn: ReadConnection, start: Moment, end: Moment) -> Statistics:
     """Requests made and received in [start, end), their decisions, officers and resources
     sent and received, officer-hours, and median and 90th percentile minutes from request to
     approval, response, arrival and close."""

@@ -9,11 +9,11 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
 from app.settings import APPLICATION_NAME
 from app.store import IdempotencyRecord, IdempotentRecorder
-from app.transcoding import register_value_types
+from app.transcoding import TypedEventMapper, register_value_types
 from domain.corrections import Correctable
 from domain.directory import Directory, PolicyBook
 from domain.errors import (
@@ -72,6 +72,9 @@ class MutualAidLedger(Application[UUID]):
         # Called with the log position after each save; the composition root points it at
         # the in-process projection runner, so a write is projected without waiting a poll.
         self.on_saved: Callable[[int], None] = lambda position: None
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(self.construct_transcoder(), TypedEventMapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

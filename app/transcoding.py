@@ -1,15 +1,18 @@
-"""How the domain's frozen value objects are written into stored events.
+"""How the domain's events and frozen value objects are written into and read from the log.
 
 The stored form is a plain JSON object per value, named by class: renaming a field of a value
 type is a schema change and needs an upcaster on the events that carry it.
 """
 
 import dataclasses
+import functools
 import typing
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
 
 from domain.values import EVENT_VALUE_TYPES
 
@@ -27,6 +30,19 @@ class FrozenValueAsDict(Transcoding):
         return self.type(**{k: self._coercions.get(k, _same)(v) for k, v in data.items()})
 
 
+class TypedEventMapper(Mapper[UUID]):
+    """Restores an event's own fields to their declared types, as FrozenValueAsDict does for
+    the values inside it, so an event read back equals the event saved."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        event = super().to_domain_event(stored_event)
+        fields = vars(event)
+        for name, coerce in _coercions(type(event)).items():
+            if name in fields:
+                fields[name] = coerce(fields[name])
+        return event
+
+
 def register_value_types(transcoder: JSONTranscoder) -> None:
     for cls in EVENT_VALUE_TYPES:
         transcoder.register(FrozenValueAsDict(cls))
@@ -36,6 +52,7 @@ def _same(value: Any) -> Any:
     return value
 
 
+@functools.cache
 def _coercions(cls: type[Any]) -> dict[str, typing.Callable[[Any], Any]]:
     """JSON turns tuples into lists and enums into strings; turn them back."""
     coercions: dict[str, typing.Callable[[Any], Any]] = {}

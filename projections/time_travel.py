@@ -13,8 +13,11 @@ from projections.queries import IncidentRows, incident_rows
 from projections.tables import READ_MODEL_TABLES, metadata
 
 
-def rows_as_of(events: Iterable[tuple[Any, int]], incident_id: UUID, agency: str) -> IncidentRows:
-    """``events``: (domain event, log position) pairs of one incident, in version order."""
+def rows_as_of(
+    events: Iterable[tuple[Any, int]], incident_id: UUID, agency: str
+) -> IncidentRows | None:
+    """``events``: (domain event, log position) pairs of one incident, in version order.
+    None when the agency was not yet a party to the incident at the last of them."""
     engine = sa.create_engine("sqlite://")
     try:
         metadata.create_all(engine, tables=list(READ_MODEL_TABLES))
@@ -24,5 +27,4 @@ def rows_as_of(events: Iterable[tuple[Any, int]], incident_id: UUID, agency: str
             rows = incident_rows(conn, incident_id, agency)
     finally:
         engine.dispose()
-    assert rows is not None, "no event of the incident is in range"
     return rows

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -31,6 +32,18 @@ from domain.values import (
 
 # CAD clocks drift; a claim further ahead than this is a typo, not a late entry.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _within_utc_range(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is outside the range of UTC times") from None
+
+
+# Every time the API takes: with an offset, and one that still exists once moved to UTC
+# (0001-01-01T00:00+14:00 does not).
+Moment = Annotated[AwareDatetime, AfterValidator(_within_utc_range)]
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 Code = Annotated[
@@ -62,7 +75,7 @@ class ActorIn(Body):
 
 class Command(Body):
     actor: ActorIn
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Moment | None = Field(
         default=None, description="When it happened, as claimed by the caller; default: now."
     )
 
@@ -103,7 +116,7 @@ class RequestFields(Body):
 
     asked_agency: Code = Field(description="The agency asked for help.")
     resources: Annotated[list[ResourceLineIn], Field(min_length=1, max_length=50)]
-    needed_at: AwareDatetime
+    needed_at: Moment
     location: Text
     report_to: Text = Field(description="To whom responders report on arrival.")
     facts: Text = Field(description="Facts on which the decision to request is based.")

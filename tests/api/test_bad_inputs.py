@@ -95,6 +95,14 @@ CASES = {
     "time in the future": Case(
         by_kpd("/requests/1/cancel", occurred_at="2099-01-01T00:00:00Z"), 422, "validation-failed"
     ),
+    "time that does not exist in UTC": Case(
+        by_kpd("/requests/1/cancel", occurred_at="0001-01-01T00:00:00+14:00"),
+        422,
+        "validation-failed",
+    ),
+    "needed at a time past the end of UTC": Case(
+        asking(needed_at="9999-12-31T23:59:59-14:00"), 422, "validation-failed"
+    ),
     "time before the incident opened": Case(
         by_kpd("/close", outcome="x", occurred_at="2026-10-01T00:00:00Z"), 422, "invalid-command"
     ),
@@ -113,6 +121,13 @@ CASES = {
     "unknown request number": Case(by_kpd("/requests/9/approve"), 404, "request-not-found"),
     "bad if-match": Case(
         lambda w: w.kpd.post(w.at("/close"), bodies.stamped(outcome="x"), **{"If-Match": "abc"}),
+        400,
+        "bad-if-match",
+    ),
+    "if-match beyond any version": Case(
+        lambda w: w.kpd.post(
+            w.at("/close"), bodies.stamped(outcome="x"), **{"If-Match": "9" * 5000}
+        ),
         400,
         "bad-if-match",
     ),

@@ -108,6 +108,20 @@ def test_before_the_incident_existed_there_is_nothing_to_show(sqlite_service: Se
     assert answer.status_code == 404
 
 
+def test_before_an_agency_was_asked_it_has_nothing_to_see(sqlite_service: Service) -> None:
+    kpd, pppd = sqlite_service.cad("KPD"), sqlite_service.cad("PPPD")
+    incident = kpd.open()
+    kpd.post(f"/v1/incidents/{incident}/requests", {**bodies.stamped(), **pppd_request()})
+
+    answer = pppd.get(f"/v1/incidents/{incident}/as-of", version=1)
+
+    assert (answer.status_code, answer.json()["type"]) == (
+        404,
+        "urn:mutual-aid-ledger:problem:not-party-then",
+    )
+    assert pppd.get(f"/v1/incidents/{incident}/as-of", version=3).status_code == 200
+
+
 def test_real_world_times_that_contradict_the_order_are_refused_not_crashed(
     sqlite_service: Service,
 ) -> None:
