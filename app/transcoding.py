@@ -5,7 +5,6 @@ type is a schema change and needs an upcaster on the events that carry it.
 """
 
 import dataclasses
-import functools
 import typing
 from enum import Enum
 from typing import Any
@@ -34,10 +33,17 @@ class TypedEventMapper(Mapper[UUID]):
     """Restores an event's own fields to their declared types, as FrozenValueAsDict does for
     the values inside it, so an event read back equals the event saved."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._coercions: dict[type[Any], dict[str, typing.Callable[[Any], Any]]] = {}
+
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
+        cls = type(event)
+        if cls not in self._coercions:
+            self._coercions[cls] = _coercions(cls)
         fields = vars(event)
-        for name, coerce in _coercions(type(event)).items():
+        for name, coerce in self._coercions[cls].items():
             if name in fields:
                 fields[name] = coerce(fields[name])
         return event
@@ -52,7 +58,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-@functools.cache
 def _coercions(cls: type[Any]) -> dict[str, typing.Callable[[Any], Any]]:
     """JSON turns tuples into lists and enums into strings; turn them back."""
     coercions: dict[str, typing.Callable[[Any], Any]] = {}
