@@ -8,20 +8,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from api.deps import Agency, ReadConnection
+from api.deps import Auditor, ReadConnection
 from api.problems import Problem
 from app.access_log import entries_of, record
 
 log = logging.getLogger(__name__)
-ERRORS = {code: {"model": Problem} for code in (401, 422, 503)}
+ERRORS = {code: {"model": Problem} for code in (401, 403, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)  # type: ignore[arg-type]
 
 
 class AccessLogMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
+        principal = getattr(request.state, "principal", None)
         entry = {
-            "agency": getattr(request.state, "agency", None),
+            "agency": principal.agency if principal else None,
+            "key_id": principal.key_id if principal else None,
+            "role": principal.role.value if principal else None,
             "method": request.method,
             "path": request.url.path,
             "status": response.status_code,
@@ -38,10 +41,11 @@ class AccessLogMiddleware(BaseHTTPMiddleware):
 
 @router.get("/access-log")
 def access_entries(
-    agency: Agency,
+    auditor: Auditor,
     conn: ReadConnection,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    """This agency's own requests, allowed or refused, oldest first; this read is logged too."""
-    return entries_of(conn, agency, after, limit)
+    """Requests made with the auditor's agency's keys, allowed or refused, oldest first; every
+    request for a state auditor. This read is logged too."""
+    return entries_of(conn, auditor.sees, after, limit)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
-from api.deps import Agency, Ledger, ServicesDep
+from api.deps import Auditor, Ledger, ServicesDep, StateAuditor
 from api.problems import ApiProblem, Problem
 from api.schemas.commands import Moment
 from api.schemas.reads import (
@@ -27,11 +27,12 @@ from api.schemas.reads import (
 )
 from app.audit import public_key_of
 from app.audit_store import load_checkpoints, make_checkpoint, verify_store, verify_stored_incident
+from app.principals import Principal
 from projections import reports
 from projections.narration import describe
 from projections.time_travel import rows_as_of
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 404, 422, 503)}
+ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)  # type: ignore[arg-type]
 EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 # A claim recorded this much after the moment it happened is marked as a late entry.
@@ -41,25 +42,26 @@ LATE = timedelta(minutes=5)
 @router.get("/incidents/{incident_id}/history")
 def history(
     incident_id: UUID,
-    agency: Agency,
+    auditor: Auditor,
     ledger: Ledger,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> History:
-    """Every event, in order, with its log position and a plain-language line."""
-    events = ledger.positioned_history(incident_id, agency)
+    """Every event the auditor's agency may see, in order, with its log position and a
+    plain-language line."""
+    events = visible_history(ledger, incident_id, auditor)
     page = [entry(e, p) for e, p in events[offset : offset + limit]]
     return History(incident_id=incident_id, total=len(events), events=page)
 
 
 @router.get("/incidents/{incident_id}/history.html", response_class=HTMLResponse)
-def history_page(incident_id: UUID, agency: Agency, ledger: Ledger) -> str:
+def history_page(incident_id: UUID, auditor: Auditor, ledger: Ledger) -> str:
     """The same history as a page a person can read and print."""
     rows = "".join(
         f"<tr><td>{e.position}</td><td>{e.version}</td><td>{e.occurred_at:%Y-%m-%d %H:%M:%S}"
         f"</td><td>{e.recorded_at:%Y-%m-%d %H:%M:%S}{' (late)' if e.late else ''}</td>"
         f"<td>{escape(e.line)}</td></tr>"
-        for e in (entry(ev, p) for ev, p in ledger.positioned_history(incident_id, agency))
+        for e in (entry(ev, p) for ev, p in visible_history(ledger, incident_id, auditor))
     )
     head = "<tr><th>Position</th><th>Version</th><th>Happened (UTC)</th><th>Recorded (UTC)</th>"
     return (
@@ -72,7 +74,7 @@ def history_page(incident_id: UUID, agency: Agency, ledger: Ledger) -> str:
 @router.get("/incidents/{incident_id}/as-of")
 def as_of(
     incident_id: UUID,
-    agency: Agency,
+    auditor: Auditor,
     ledger: Ledger,
     version: Annotated[int | None, Query(ge=1)] = None,
     position: Annotated[int | None, Query(ge=1)] = None,
@@ -89,14 +91,14 @@ def as_of(
             "Give exactly one point in time",
             "use one of version, position, recorded_at or occurred_at",
         )
-    events = ledger.positioned_history(incident_id, agency)
+    events, audience = ledger.positioned_history(incident_id, auditor.sees)
     kept = [(e, p) for e, p in events if before(e, p, version, position, recorded_at, occurred_at)]
     if not kept:
         raise ApiProblem(
             404, "not-yet-opened", "The incident did not exist then", "pick a later point"
         )
     try:
-        rows = rows_as_of(kept, incident_id, agency)
+        rows = rows_as_of(kept, incident_id, auditor.sees)
     except (NoResultFound, KeyError):
         # Only by real-world time: claimed times may order a step before what it depends on.
         raise ApiProblem(
@@ -109,7 +111,11 @@ def as_of(
         raise ApiProblem(
             404, "not-party-then", "Your agency was not a party then", "pick a later point"
         )
-    late = [e.originator_version for e, _ in kept if occurred_at and e.timestamp > occurred_at]
+    late = [
+        e.originator_version
+        for e, _ in kept
+        if occurred_at and e.timestamp > occurred_at and audience.sees(e, auditor.sees)
+    ]
     incident = {
         **rows.incident,
         "requests": rows.requests,
@@ -126,23 +132,23 @@ def as_of(
 
 @router.get("/incidents/{incident_id}/verify")
 def verify_incident(
-    incident_id: UUID, agency: Agency, ledger: Ledger, s: ServicesDep
+    incident_id: UUID, auditor: Auditor, ledger: Ledger, s: ServicesDep
 ) -> VerdictOut:
     """Check the incident's events against their seals: contiguous, linked, unchanged."""
-    ledger.positioned_history(incident_id, agency)
+    ledger.positioned_history(incident_id, auditor.sees)
     sealed(s)
     return verdict(verify_stored_incident(ledger.recorder, s.read_models, incident_id))
 
 
 @router.get("/audit/verify")
-def verify_log(_: Agency, s: ServicesDep) -> VerdictOut:
+def verify_log(_: StateAuditor, s: ServicesDep) -> VerdictOut:
     """Check the whole log against its seals and the service's signed checkpoints."""
     sealed(s)
     return verdict(verify_store(s.ledger.recorder, s.read_models, trusted_key(s)))
 
 
 @router.post("/audit/checkpoints", status_code=201)
-def create_checkpoint(_: Agency, s: ServicesDep) -> CheckpointOut:
+def create_checkpoint(_: StateAuditor, s: ServicesDep) -> CheckpointOut:
     """Sign the log digest at the newest event. Keep the answer outside the service."""
     private = s.signing_key()
     if private is None:
@@ -157,8 +163,13 @@ def create_checkpoint(_: Agency, s: ServicesDep) -> CheckpointOut:
 
 
 @router.get("/audit/checkpoints")
-def list_checkpoints(_: Agency, s: ServicesDep) -> list[CheckpointOut]:
+def list_checkpoints(_: StateAuditor, s: ServicesDep) -> list[CheckpointOut]:
     return [CheckpointOut(**asdict(c)) for c in load_checkpoints(s.read_models)]
+
+
+def visible_history(ledger: Any, incident_id: UUID, auditor: Principal) -> list[tuple[Any, int]]:
+    events, audience = ledger.positioned_history(incident_id, auditor.sees)
+    return [(e, p) for e, p in events if audience.sees(e, auditor.sees)]
 
 
 def sealed(s: Any) -> None:

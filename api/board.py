@@ -6,19 +6,19 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import Agency, ReadConnection
+from api.deps import DashboardReader, ReadConnection
 from api.problems import Problem
 from projections.board import board
 
 PAGE = Path(__file__).parent / "static" / "board.html"
-ERRORS = {code: {"model": Problem} for code in (401, 503)}
+ERRORS = {code: {"model": Problem} for code in (401, 403, 503)}
 router = APIRouter(tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
 
 
 @router.get("/v1/board")
-def status_board(agency: Agency, conn: ReadConnection) -> dict[str, Any]:
+def status_board(reader: DashboardReader, conn: ReadConnection) -> dict[str, Any]:
     """Open incidents, deployed resources per agency, open obligations, aid per month."""
-    return board(conn, agency)
+    return board(conn, reader.agency)
 
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
@@ -15,8 +15,9 @@ from sqlalchemy.engine import Connection
 
 from api.guard import AuthGuard
 from api.problems import ApiProblem
-from app.keys import agency_of, hash_key
+from app.keys import principal_of
 from app.ledger import Context, Idempotency, MutualAidLedger
+from app.principals import Principal, Scope
 from app.services import Services
 from domain.errors import IncidentNotFound
 from domain.values import Actor
@@ -42,18 +43,19 @@ def ledger(s: ServicesDep) -> MutualAidLedger:
 Ledger = Annotated[MutualAidLedger, Depends(ledger)]
 
 
-def caller_agency(
+def authenticated(
     request: Request,
     s: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
+) -> Principal:
     guard: AuthGuard = request.app.state.guard
     source = request.client.host if request.client else "unknown"
     guard.check_source(source)
-    agency = agency_of(s.read_models, credentials.credentials) if credentials else None
-    request.state.agency = agency  # for the access log
-    if agency is None:
-        guard.failed(source)
+    principal = principal_of(s.read_models, credentials.credentials) if credentials else None
+    request.state.principal = principal  # for the access log
+    if principal is None:
+        if credentials:  # a wrong key is a guess; no key at all is not
+            guard.failed(source)
         raise ApiProblem(
             401,
             "unauthenticated",
@@ -61,12 +63,34 @@ def caller_agency(
             "send 'Authorization: Bearer <key>'",
             {"WWW-Authenticate": "Bearer"},
         )
-    assert credentials is not None
-    guard.spend(hash_key(credentials.credentials))
-    return agency
+    guard.spend(principal.key_id)
+    return principal
 
 
-Agency = Annotated[str, Depends(caller_agency)]
+def authorized(scope: Scope) -> Any:
+    """A dependency that lets through only keys whose role grants ``scope`` (403 otherwise:
+    what a role may do is no secret, unlike which incidents exist)."""
+
+    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if scope not in principal.scopes:
+            raise ApiProblem(
+                403,
+                "insufficient-scope",
+                "This key's role may not do this",
+                f"needs {scope.value}; a {principal.role.value} key does not have it",
+            )
+        return principal
+
+    return Depends(check)
+
+
+Reader = Annotated[Principal, authorized(Scope.READ)]
+Writer = Annotated[Principal, authorized(Scope.WRITE)]
+DashboardReader = Annotated[Principal, authorized(Scope.DASHBOARD)]
+Auditor = Annotated[Principal, authorized(Scope.AUDIT)]
+StateAuditor = Annotated[Principal, authorized(Scope.ALL_AGENCIES)]
+DirectoryReader = Annotated[Principal, authorized(Scope.DIRECTORY)]
+KeyAdmin = Annotated[Principal, authorized(Scope.KEYS)]
 
 
 def expected_version(
@@ -105,7 +129,7 @@ class Preconditions:
 
 async def preconditions(
     request: Request,
-    agency: Agency,
+    writer: Writer,
     version: IfMatch,
     key: Annotated[
         str | None,
@@ -120,8 +144,8 @@ async def preconditions(
     idempotency = None
     if key is not None:
         fingerprint = request_hash(request.method, request.url.path, await request.body())
-        idempotency = Idempotency(agency, key, fingerprint)
-    return Preconditions(agency, version, idempotency)
+        idempotency = Idempotency(writer.agency, key, fingerprint)
+    return Preconditions(writer.agency, version, idempotency)
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -157,8 +181,8 @@ def read_connection(
 ReadConnection = Annotated[Connection, Depends(read_connection)]
 
 
-def visible_incident(incident_id: UUID, agency: Agency, conn: ReadConnection) -> IncidentRows:
-    rows = incident_rows(conn, incident_id, agency)
+def visible_incident(incident_id: UUID, reader: Reader, conn: ReadConnection) -> IncidentRows:
+    rows = incident_rows(conn, incident_id, reader.sees)
     if rows is None:
         raise IncidentNotFound(f"no incident {incident_id}")
     return rows

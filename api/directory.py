@@ -6,11 +6,11 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import Agency, Ledger
+from api.deps import DirectoryReader, Ledger, Writer
 from api.problems import Problem
 from api.schemas.reads import RuleOut
 
-ERRORS = {code: {"model": Problem} for code in (401, 404, 422)}
+ERRORS = {code: {"model": Problem} for code in (401, 403, 404, 422)}
 router = APIRouter(prefix="/v1", tags=["directory"], responses=ERRORS)  # type: ignore[arg-type]
 
 
@@ -29,18 +29,18 @@ class SuggestionRead(BaseModel):
 
 
 @router.get("/agencies")
-def list_agencies(_: Agency, ledger: Ledger) -> list[AgencyRead]:
+def list_agencies(_: DirectoryReader, ledger: Ledger) -> list[AgencyRead]:
     """Every agency the service knows, with the policy profile it works under."""
     return [AgencyRead.model_validate(a, from_attributes=True) for a in ledger.directory.agencies()]
 
 
 @router.get("/routing/suggestions")
 def suggestions(
-    agency: Agency,
+    writer: Writer,
     ledger: Ledger,
     incident_id: UUID | None = None,
     contiguous_to: str | None = None,
 ) -> list[SuggestionRead]:
     """Whom to ask next under the caller's policy, for a new incident or an open one."""
-    found = ledger.suggest_agencies(agency, incident_id, contiguous_to, datetime.now(UTC))
+    found = ledger.suggest_agencies(writer.agency, incident_id, contiguous_to, datetime.now(UTC))
     return [SuggestionRead.model_validate(s, from_attributes=True) for s in found]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Agency, ReadConnection, ServicesDep, VisibleIncident
+from api.deps import ReadConnection, Reader, ServicesDep, VisibleIncident
 from api.problems import ApiProblem, Problem
 from api.schemas.commands import Moment, RoleFilter
 from api.schemas.reads import (
@@ -25,13 +25,13 @@ from domain.values import IncidentKind
 from projections import reports
 from projections.queries import IncidentFilter, list_incidents
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 404, 422, 503)}
+ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 422, 503)}
 router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
 
 
 @router.get("")
 def list_visible_incidents(
-    agency: Agency,
+    reader: Reader,
     conn: ReadConnection,
     s: ServicesDep,
     status: IncidentStatus | None = None,
@@ -51,7 +51,7 @@ def list_visible_incidents(
         status, role, kind, opened_from, opened_to, open_obligations, overdue_before
     )
     limit = min(limit, s.settings.max_page_size)
-    rows = list_incidents(conn, agency, where, limit + 1, decode_cursor(cursor))
+    rows = list_incidents(conn, reader.sees, where, limit + 1, decode_cursor(cursor))
     items = [IncidentSummaryRead.model_validate(row) for row in rows[:limit]]
     more = len(rows) > limit
     return IncidentList(items=items, next_cursor=encode_cursor(items[-1]) if more else None)

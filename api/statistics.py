@@ -6,13 +6,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import Agency, ReadConnection
+from api.deps import DashboardReader, ReadConnection
 from api.problems import ApiProblem, Problem
 from api.schemas.commands import Moment
 from projections.queries import statistics_rows
 from projections.statistics import agency_statistics
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 422, 503)}
+ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
 
 
@@ -39,12 +39,15 @@ class Statistics(BaseModel):
 
 
 @router.get("/statistics")
-def statistics(agency: Agency, conn: ReadConnection, start: Moment, end: Moment) -> Statistics:
+def statistics(
+    reader: DashboardReader, conn: ReadConnection, start: Moment, end: Moment
+) -> Statistics:
     """Requests made and received in [start, end), their decisions, officers and resources
     sent and received, officer-hours, and median and 90th percentile minutes from request to
     approval, response, arrival and close."""
     if end <= start:
         raise ApiProblem(400, "bad-period", "The period is empty", "end must be after start")
+    agency = reader.agency
     rows = statistics_rows(conn, agency, start, end)
     until = min(end, datetime.now(UTC))
     found: dict[str, Any] = agency_statistics(

@@ -2,8 +2,8 @@
 
 Each message's id is its log position; positions only grow and become visible in commit
 order, so a client that reconnects with the last id it saw gets every later event exactly
-once, in order, across reconnects and server restarts. An agency receives an event when it is
-a party to the incident as of that event, the same rule as every other read.
+once, in order, across reconnects and server restarts. An agency receives an event when it
+may see it as of that event (domain/visibility.py), the same rule as every other read.
 """
 
 import asyncio
@@ -16,12 +16,13 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import entry
-from api.deps import Agency, Ledger
+from api.deps import Ledger, Reader
 from api.problems import Problem
 from app.ledger import MutualAidLedger
 from domain.incident import Incident
+from domain.visibility import Audience, audience_of
 
-ERRORS = {code: {"model": Problem} for code in (401, 422)}
+ERRORS = {code: {"model": Problem} for code in (401, 403, 422)}
 router = APIRouter(prefix="/v1", tags=["stream"], responses=ERRORS)  # type: ignore[arg-type]
 BATCH = 200
 IDLE_SECONDS = 0.1
@@ -30,23 +31,23 @@ IDLE_SECONDS = 0.1
 @router.get("/stream", response_class=StreamingResponse)
 async def stream(
     request: Request,
-    agency: Agency,
+    reader: Reader,
     ledger: Ledger,
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
     after: Annotated[int, Query(ge=0, description="Start after this position")] = 0,
 ) -> StreamingResponse:
     """Events of the incidents the caller is a party to, from after the given position."""
     start = last_event_id if last_event_id is not None else after
-    messages = events_after(request, ledger, agency, start)
+    messages = events_after(request, ledger, reader.sees, start)
     return StreamingResponse(messages, media_type="text/event-stream")
 
 
 async def events_after(
-    request: Request, ledger: MutualAidLedger, agency: str, position: int
+    request: Request, ledger: MutualAidLedger, agency: str | None, position: int
 ) -> AsyncIterator[str]:
-    parties = Parties(ledger)
+    audiences = Audiences(ledger)
     while not await request.is_disconnected():
-        batch = await run_in_threadpool(next_batch, ledger, parties, agency, position)
+        batch = await run_in_threadpool(next_batch, ledger, audiences, agency, position)
         if not batch:
             yield ": idle\n\n"  # a comment line: keeps proxies from closing a quiet stream
             await asyncio.sleep(IDLE_SECONDS)
@@ -57,13 +58,13 @@ async def events_after(
 
 
 def next_batch(
-    ledger: MutualAidLedger, parties: "Parties", agency: str, position: int
+    ledger: MutualAidLedger, audiences: "Audiences", agency: str | None, position: int
 ) -> list[tuple[str | None, int]]:
     notifications = ledger.recorder.select_notifications(position, BATCH, inclusive_of_start=False)
     batch = []
     for notification in notifications:
         event = ledger.mapper.to_domain_event(notification)
-        visible = agency in parties.as_of(event)
+        visible = audiences.sees(event, agency)
         batch.append((message(event, notification.id) if visible else None, notification.id))
     return batch
 
@@ -74,28 +75,26 @@ def message(event: Any, position: int) -> str:
     return f"id: {position}\nevent: {type(event).__name__}\ndata: {json.dumps(data)}\n\n"
 
 
-class Parties:
-    """Who is party to each incident as of each event, followed event by event; rebuilt from
-    the log when the stream starts in the middle of an incident."""
+class Audiences:
+    """Who may see what of each incident, followed event by event; rebuilt from the log when
+    the stream starts in the middle of an incident."""
 
     def __init__(self, ledger: MutualAidLedger) -> None:
         self._ledger = ledger
-        self._known: dict[Any, tuple[int, set[str]]] = {}
+        self._known: dict[Any, tuple[int, Audience]] = {}
 
-    def as_of(self, event: Any) -> set[str]:
-        version, parties = self._known.get(event.originator_id, (0, set()))
+    def sees(self, event: Any, agency: str | None) -> bool:
+        version, audience = self._known.get(event.originator_id, (0, Audience()))
         if version != event.originator_version - 1:
-            parties = self._load(event.originator_id, event.originator_version - 1)
+            audience = self._load(event.originator_id, event.originator_version - 1)
+        audience.follow(event)
+        self._known[event.originator_id] = (event.originator_version, audience)
         if isinstance(event, Incident.IncidentOpened):
-            # Opened together with its first request, in one write: both parties see it.
-            parties = self._load(event.originator_id, event.originator_version + 1)
-        if isinstance(event, Incident.AssistanceRequested):
-            parties = parties | {event.details.agency}
-        self._known[event.originator_id] = (event.originator_version, parties)
-        return parties
+            # Opened together with its first request, in one write: that agency sees it too.
+            return self._load(event.originator_id, event.originator_version + 1).sees(event, agency)
+        return audience.sees(event, agency)
 
-    def _load(self, incident_id: Any, version: int) -> set[str]:
+    def _load(self, incident_id: Any, version: int) -> Audience:
         if version < 1:
-            return set()
-        incident: Incident = self._ledger.repository.get(incident_id, version=version)
-        return {incident.requesting_agency, *(r.agency for r in incident.requests.values())}
+            return Audience()
+        return audience_of(list(self._ledger.events.get(incident_id, lte=version)))

@@ -15,6 +15,7 @@ from app.audit import Verdict, public_key_of, verify_log
 from app.audit_store import load_checkpoints, make_checkpoint, stored_events, stored_seals
 from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
+from app.principals import Role
 from app.services import Services, build_services
 from app.settings import Settings
 from app.store import grant_service_role
@@ -45,13 +46,16 @@ def create_key_command(
     agency: Annotated[str, typer.Option(help="Agency code the key acts for, e.g. KENOSHA-PD")],
     label: Annotated[str, typer.Option(help="Who holds the key, e.g. 'CAD primary'")] = "",
     valid_days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
+    role: Annotated[Role, typer.Option(help="What the key may do")] = Role.CAD,
 ) -> None:
-    """Create an API key for an agency; the key is shown once and stored only as a hash."""
+    """Create an API key for an agency; the key is shown once and stored only as a hash.
+    A state auditor's agency names the state body (it need not be in the directory)."""
     services = build_services(Settings())
     try:
-        services.ledger.directory.agency(agency)
+        if role != Role.STATE_AUDITOR:
+            services.ledger.directory.agency(agency)
         valid_for = timedelta(days=valid_days) if valid_days else None
-        typer.echo(create_key(services.read_models, agency, label, valid_for))
+        typer.echo(create_key(services.read_models, agency, label, valid_for, role))
     except UnknownAgency as error:
         raise typer.BadParameter(error.detail) from None
     finally:
@@ -85,13 +89,16 @@ cli.add_typer(keys, name="keys")
 
 @keys.command("list")
 def list_keys_command() -> None:
-    """Every key by id (the start of its hash), agency, label, created and valid until."""
+    """Every key by id (the start of its hash), agency, role, created, valid until, label."""
     services = build_services(Settings())
     try:
         for key in list_keys(services.read_models):
             until = key["valid_until"].isoformat() if key["valid_until"] else "-"
             created = f"{key['created_at']:%Y-%m-%d}"
-            typer.echo(f"{key['key_hash']}  {key['agency']}  {created}  {until}  {key['label']}")
+            typer.echo(
+                f"{key['key_hash']}  {key['agency']}  {key['role']}  {created}  {until}  "
+                f"{key['label']}"
+            )
     finally:
         services.close()
 

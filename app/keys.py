@@ -1,4 +1,4 @@
-"""API keys: each bound to one agency, stored only as a SHA-256 hash.
+"""API keys: each bound to one agency and one role, stored only as a SHA-256 hash.
 
 Keys are 256-bit random tokens, so a plain hash (no salt, no slow KDF) is enough: there is
 nothing to guess, and a lookup by hash needs no comparison of secrets.
@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, RowMapping
 
+from app.principals import Principal, Role
 from projections.tables import UTCDateTime, metadata
 
 KEY_PREFIX = "mal_"
@@ -22,6 +23,7 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), primary_key=True),
     sa.Column("agency", sa.String(64), nullable=False),
     sa.Column("label", sa.Text, nullable=False),
+    sa.Column("role", sa.String(32), nullable=False, server_default=Role.CAD.value),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     # The key works until this moment: set now to revoke, later to expire or rotate.
     sa.Column("valid_until", UTCDateTime()),
@@ -29,7 +31,13 @@ api_keys = sa.Table(
 ID_LENGTH = 12  # a key is named by the start of its hash: enough to tell keys apart
 
 
-def create_key(engine: Engine, agency: str, label: str, valid_for: timedelta | None = None) -> str:
+def create_key(
+    engine: Engine,
+    agency: str,
+    label: str,
+    valid_for: timedelta | None = None,
+    role: Role = Role.CAD,
+) -> str:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -38,6 +46,7 @@ def create_key(engine: Engine, agency: str, label: str, valid_for: timedelta | N
                 key_hash=hash_key(key),
                 agency=agency,
                 label=label,
+                role=role.value,
                 created_at=now,
                 valid_until=now + valid_for if valid_for else None,
             )
@@ -45,45 +54,59 @@ def create_key(engine: Engine, agency: str, label: str, valid_for: timedelta | N
     return key
 
 
-def agency_of(engine: Engine, key: str) -> str | None:
+def principal_of(engine: Engine, key: str) -> Principal | None:
     c = api_keys.c
     valid = sa.or_(
         c.valid_until.is_(None), c.valid_until > sa.literal(datetime.now(UTC), UTCDateTime())
     )
-    query = sa.select(c.agency).where(c.key_hash == hash_key(key), valid)
+    query = sa.select(c.key_hash, c.agency, c.role).where(c.key_hash == hash_key(key), valid)
     with engine.connect() as conn:
-        return conn.execute(query).scalar_one_or_none()
+        row = conn.execute(query).one_or_none()
+    return Principal(row.key_hash[:ID_LENGTH], row.agency, Role(row.role)) if row else None
 
 
-def list_keys(engine: Engine) -> list[dict[str, Any]]:
-    """Every key by id (never the key itself), with its agency, label and validity."""
+def list_keys(engine: Engine, agency: str | None = None) -> list[dict[str, Any]]:
+    """Every key by id (never the key itself), with its agency, role, label and validity;
+    only ``agency``'s keys when it is given."""
+    query = sa.select(api_keys).order_by(api_keys.c.created_at)
+    if agency is not None:
+        query = query.where(api_keys.c.agency == agency)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).mappings()
+        rows = conn.execute(query).mappings()
         return [{**row, "key_hash": row["key_hash"][:ID_LENGTH]} for row in rows]
 
 
-def end_key(engine: Engine, key_id: str, at: datetime) -> None:
-    """The key stops working at ``at``: now to revoke it, later to let clients move over."""
+def end_key(engine: Engine, key_id: str, at: datetime, agency: str | None = None) -> None:
+    """The key stops working at ``at``: now to revoke it, later to let clients move over.
+    With ``agency``, only a key of that agency can be ended."""
+    old = the_key(engine, key_id, agency)
     with engine.begin() as conn:
-        ended = conn.execute(
-            sa.update(api_keys).where(api_keys.c.key_hash.startswith(key_id)).values(valid_until=at)
+        conn.execute(
+            sa.update(api_keys).where(api_keys.c.key_hash == old["key_hash"]).values(valid_until=at)
         )
-        if ended.rowcount != 1 or len(key_id) < ID_LENGTH:
-            raise ValueError(f"{key_id} does not name exactly one key")
 
 
-def rotate_key(engine: Engine, key_id: str, grace: timedelta) -> str:
-    """A new key for the same agency and holder; the old one works for ``grace`` more."""
+def rotate_key(engine: Engine, key_id: str, grace: timedelta, agency: str | None = None) -> str:
+    """A new key for the same agency, role and holder; the old one works ``grace`` more."""
+    old = the_key(engine, key_id, agency)
+    end_key(engine, key_id, datetime.now(UTC) + grace, agency)
+    return create_key(engine, old["agency"], old["label"], role=Role(old["role"]))
+
+
+def the_key(engine: Engine, key_id: str, agency: str | None) -> RowMapping:
+    """The one key whose id is ``key_id`` (and of ``agency``, when given)."""
+    query = sa.select(api_keys).where(api_keys.c.key_hash.startswith(key_id, autoescape=True))
+    if agency is not None:
+        query = query.where(api_keys.c.agency == agency)
     with engine.connect() as conn:
-        old = (
-            conn.execute(sa.select(api_keys).where(api_keys.c.key_hash.startswith(key_id)))
-            .mappings()
-            .all()
-        )
-    if len(old) != 1:
-        raise ValueError(f"{key_id} does not name exactly one key")
-    end_key(engine, key_id, datetime.now(UTC) + grace)
-    return create_key(engine, old[0]["agency"], old[0]["label"])
+        found = conn.execute(query.limit(2)).mappings().all()
+    if len(found) != 1 or len(key_id) < ID_LENGTH:
+        raise KeyNotFound(f"{key_id} does not name exactly one key")
+    return found[0]
+
+
+class KeyNotFound(ValueError):
+    pass
 
 
 def hash_key(key: str) -> str:

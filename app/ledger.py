@@ -27,6 +27,7 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.routing import Suggestion, suggest
 from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
+from domain.visibility import Audience, audience_of
 
 Command = Callable[[Incident, PolicyBook], None]
 
@@ -214,13 +215,20 @@ class MutualAidLedger(Application[UUID]):
         asked = self._visible_incident(incident_id, agency).asked() if incident_id else {}
         return suggest(self.directory.profile_for(agency, today.date()), asked, contiguous_to)
 
-    def positioned_history(self, incident_id: UUID, agency: str) -> list[tuple[Any, int]]:
-        """The incident's events with their log positions. Audit reads the event log itself,
-        on purpose: it must not trust a projection."""
-        self._visible_incident(incident_id, agency)
+    def positioned_history(
+        self, incident_id: UUID, agency: str | None
+    ) -> tuple[list[tuple[Any, int]], Audience]:
+        """The incident's events with their log positions, and who may see which. Audit reads
+        the event log itself, on purpose: it must not trust a projection. ``agency`` None
+        stands for an auditor of every agency."""
+        if agency is not None:
+            self._visible_incident(incident_id, agency)
         recorder = cast(IdempotentRecorder, self.recorder)
         positions = {v: p for p, v, _, _ in recorder.positioned_events(incident_id)}
-        return [(e, positions[e.originator_version]) for e in self.events.get(incident_id)]
+        if not positions:
+            raise IncidentNotFound(f"no incident {incident_id}")
+        events = list(self.events.get(incident_id))
+        return [(e, positions[e.originator_version]) for e in events], audience_of(events)
 
     # -- writing ----------------------------------------------------------------------------
 

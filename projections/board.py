@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.queries import IncidentFilter, list_incidents, visible_to
+from projections.queries import IncidentFilter, concerns, list_incidents, visible_to
 from projections.tables import assistance_requests, incidents, obligations
 
 COMMITTED = ("accepted", "partially_accepted")
@@ -15,15 +15,17 @@ COMMITTED = ("accepted", "partially_accepted")
 
 def board(conn: Connection, agency: str) -> dict[str, Any]:
     open_rows = list_incidents(conn, agency, IncidentFilter(status="open"), limit=200)
-    ids = [row["incident_id"] for row in open_rows]
+    requested = {row["incident_id"]: row["requesting_agency"] == agency for row in open_rows}
     r = assistance_requests.c
     requests = (
         conn.execute(
-            sa.select(assistance_requests).where(r.incident_id.in_(ids)).order_by(r.number)
+            sa.select(assistance_requests).where(r.incident_id.in_(requested)).order_by(r.number)
         )
         .mappings()
         .all()
     )
+    # As on every read: on an incident it was asked on, an agency sees only its own requests.
+    requests = [q for q in requests if requested[q["incident_id"]] or q["agency"] == agency]
     by_incident: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     deployed: dict[str, Counter[str]] = defaultdict(Counter)
     for request in requests:
@@ -47,9 +49,9 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
                         "nature",
                         "requesting_agency",
                         "opened_at",
-                        "open_obligations",
                     )
                 },
+                "open_obligations": open_obligations(conn, row, agency, by_incident),
                 "requests": by_incident[row["incident_id"]],
             }
             for row in open_rows
@@ -58,6 +60,17 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
         "open_obligations": owed(conn, agency),
         "monthly": monthly(conn, agency),
     }
+
+
+def open_obligations(
+    conn: Connection, row: Any, agency: str, by_incident: dict[Any, list[dict[str, Any]]]
+) -> int:
+    if row["requesting_agency"] == agency:
+        return int(row["open_obligations"])
+    mine = {q["number"] for q in by_incident[row["incident_id"]]}
+    o = obligations.c
+    query = sa.select(obligations).where(o.incident_id == row["incident_id"], o.status == "open")
+    return sum(concerns(x, agency, mine) for x in conn.execute(query).mappings())
 
 
 def owed(conn: Connection, agency: str) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """Reads of the incident read model. Every query takes the caller's agency and sees only the
-incidents that agency is a party to (it requested, or it was asked)."""
+incidents that agency is a party to (it requested, or it was asked); None stands for an
+auditor of every agency. An agency that was asked sees only what concerns it (see
+domain/visibility.py for the same rule over events)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ Row = RowMapping
 
 @dataclass(frozen=True)
 class IncidentRows:
-    incident: Row
+    incident: Row | dict[str, Any]
     requests: Sequence[Row]
     officers: Sequence[Row]
     withdrawals: Sequence[Row]
@@ -43,7 +45,9 @@ class IncidentFilter:
     overdue_before: datetime | None = None
 
 
-def visible_to(agency: str, role: str | None = None) -> sa.ColumnElement[bool]:
+def visible_to(agency: str | None, role: str | None = None) -> sa.ColumnElement[bool]:
+    if agency is None:
+        return sa.true()
     as_requester = incidents.c.requesting_agency == agency
     asked = sa.select(assistance_requests.c.incident_id).where(
         assistance_requests.c.agency == agency
@@ -56,23 +60,50 @@ def visible_to(agency: str, role: str | None = None) -> sa.ColumnElement[bool]:
     return sa.or_(as_requester, as_responder)
 
 
-def incident_rows(conn: Connection, incident_id: UUID, agency: str) -> IncidentRows | None:
+def incident_rows(conn: Connection, incident_id: UUID, agency: str | None) -> IncidentRows | None:
     query = sa.select(incidents).where(incidents.c.incident_id == incident_id, visible_to(agency))
     incident = conn.execute(query).mappings().one_or_none()
     if incident is None:
         return None
-    return IncidentRows(
+    rows = IncidentRows(
         incident=incident,
         requests=rows_of(conn, assistance_requests, incident_id, assistance_requests.c.number),
         officers=rows_of(conn, officers, incident_id, officers.c.number, officers.c.badge),
         withdrawals=rows_of(conn, withdrawals, incident_id, withdrawals.c.version),
         obligations=rows_of(conn, obligations, incident_id, obligations.c.number),
     )
+    return narrowed(rows, agency)
+
+
+def narrowed(rows: IncidentRows, agency: str | None) -> IncidentRows:
+    """What of the incident concerns ``agency``: all of it for the requester; for an agency
+    asked, the incident itself and its own requests, officers and obligations."""
+    if agency is None or agency == rows.incident["requesting_agency"]:
+        return rows
+    mine = {r["number"] for r in rows.requests if r["agency"] == agency}
+    owed = [o for o in rows.obligations if concerns(o, agency, mine)]
+    corrections = rows.incident["corrections"]
+    return IncidentRows(
+        incident={
+            **rows.incident,
+            "corrections": [c for c in corrections if c["request_number"] in {None, *mine}],
+            "open_obligations": sum(o["status"] == "open" for o in owed),
+        },
+        requests=[r for r in rows.requests if r["number"] in mine],
+        officers=[o for o in rows.officers if o["number"] in mine],
+        withdrawals=[w for w in rows.withdrawals if w["number"] in mine],
+        obligations=owed,
+    )
+
+
+def concerns(obligation: Row, agency: str, mine: set[int]) -> bool:
+    """An obligation concerns the agency that owes it and the agency whose request it is on."""
+    return bool(obligation["party"] == agency or obligation["request_number"] in mine)
 
 
 def list_incidents(
     conn: Connection,
-    agency: str,
+    agency: str | None,
     where: IncidentFilter,
     limit: int,
     after: tuple[datetime, UUID] | None = None,

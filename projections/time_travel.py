@@ -14,7 +14,7 @@ from projections.tables import READ_MODEL_TABLES, metadata
 
 
 def rows_as_of(
-    events: Iterable[tuple[Any, int]], incident_id: UUID, agency: str
+    events: Iterable[tuple[Any, int]], incident_id: UUID, agency: str | None
 ) -> IncidentRows | None:
     """``events``: (domain event, log position) pairs of one incident, in version order.
     None when the agency was not yet a party to the incident at the last of them."""

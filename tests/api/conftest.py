@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.keys import create_key
 from app.main import create_app
+from app.principals import Role
 from app.services import Services
 from app.settings import Settings
 from tests.api import bodies
@@ -14,7 +15,8 @@ from tests.api import bodies
 
 @dataclass
 class Cad:
-    """The CAD system of one agency, talking to the API with that agency's key."""
+    """A caller of one agency (its CAD system unless made with another role), talking to the
+    API with that agency's key."""
 
     client: TestClient
     agency: str
@@ -40,8 +42,15 @@ class Service:
     client: TestClient
     services: Services
 
-    def cad(self, agency: str) -> Cad:
-        return Cad(self.client, agency, create_key(self.services.read_models, agency, "test"))
+    def cad(self, agency: str, role: Role = Role.CAD) -> Cad:
+        key = create_key(self.services.read_models, agency, "test", role=role)
+        return Cad(self.client, agency, key)
+
+    def auditor(self, agency: str) -> Cad:
+        return self.cad(agency, Role.AUDITOR)
+
+    def state_auditor(self) -> Cad:
+        return self.cad("WI-DOJ", Role.STATE_AUDITOR)
 
     def log_length(self) -> int:
         return self.services.ledger.recorder.max_notification_id() or 0

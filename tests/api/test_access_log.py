@@ -9,10 +9,10 @@ from tests.api import bodies
 from tests.api.conftest import Service
 
 
-def logged(service: Service) -> list[tuple[str | None, str, str, int]]:
+def logged(service: Service) -> list[tuple[str | None, str | None, str, str, int]]:
     with service.services.read_models.connect() as conn:
         rows = conn.execute(sa.select(access_log).order_by(access_log.c.id)).mappings()
-        return [(r["agency"], r["method"], r["path"], r["status"]) for r in rows]
+        return [(r["agency"], r["role"], r["method"], r["path"], r["status"]) for r in rows]
 
 
 def test_every_request_allowed_or_refused_is_logged_with_who_and_outcome(service: Service) -> None:
@@ -24,18 +24,24 @@ def test_every_request_allowed_or_refused_is_logged_with_who_and_outcome(service
     service.cad("RACINE-PD").get(f"/v1/incidents/{incident}")  # not a party
     kpd.post(f"/v1/incidents/{incident}/close", {"outcome": "x"})  # invalid body
 
-    own = kpd.get("/v1/access-log").json()
+    kpd.get("/v1/access-log")  # a CAD key may not read it
+    auditor = service.auditor("KPD")
+    own = auditor.get("/v1/access-log").json()
+    everyone = service.state_auditor().get("/v1/access-log").json()
 
     assert logged(service) == [
-        ("KPD", "POST", "/v1/incidents", 201),
-        ("KPD", "GET", f"/v1/incidents/{incident}", 200),
-        (None, "GET", "/v1/incidents", 401),
-        ("RACINE-PD", "GET", f"/v1/incidents/{incident}", 404),
-        ("KPD", "POST", f"/v1/incidents/{incident}/close", 422),
-        ("KPD", "GET", "/v1/access-log", 200),
+        ("KPD", "cad", "POST", "/v1/incidents", 201),
+        ("KPD", "cad", "GET", f"/v1/incidents/{incident}", 200),
+        (None, None, "GET", "/v1/incidents", 401),
+        ("RACINE-PD", "cad", "GET", f"/v1/incidents/{incident}", 404),
+        ("KPD", "cad", "POST", f"/v1/incidents/{incident}/close", 422),
+        ("KPD", "cad", "GET", "/v1/access-log", 403),
+        ("KPD", "auditor", "GET", "/v1/access-log", 200),
+        ("WI-DOJ", "state-auditor", "GET", "/v1/access-log", 200),
     ]
-    assert [e["status"] for e in own] == [201, 200, 422]
-    assert all(e["source"] == "testclient" for e in own)
+    assert [e["status"] for e in own] == [201, 200, 422, 403]
+    assert all(e["source"] == "testclient" and e["key_id"] for e in own)
+    assert [e["status"] for e in everyone] == [201, 200, 401, 404, 422, 403, 200]
 
 
 def test_an_access_log_entry_cannot_be_changed_or_removed(service: Service) -> None:
@@ -57,6 +63,7 @@ def test_a_write_is_logged_once_with_its_answer(service: Service) -> None:
 
     assert logged(service)[-1] == (
         "KPD",
+        "cad",
         "POST",
         f"/v1/incidents/{incident}/requests/1/approve",
         200,

@@ -29,8 +29,9 @@ def test_history_tells_each_step_in_plain_language(sqlite_service: Service) -> N
     kpd = sqlite_service.cad("KPD")
     incident, _ = run_lifecycle(kpd, sqlite_service.cad("KCSD"), sqlite_service.cad("PPPD"))
 
-    page = kpd.get(f"/v1/incidents/{incident}/history", offset=2, limit=1).json()
-    html = kpd.get(f"/v1/incidents/{incident}/history.html")
+    auditor = sqlite_service.auditor("KPD")
+    page = auditor.get(f"/v1/incidents/{incident}/history", offset=2, limit=1).json()
+    html = auditor.get(f"/v1/incidents/{incident}/history.html")
 
     [approval] = page["events"]
     assert page["total"] == 14
@@ -48,9 +49,10 @@ def test_an_incident_and_the_whole_log_verify_after_a_checkpoint(signing: Servic
     kpd = signing.cad("KPD")
     incident, _ = run_lifecycle(kpd, signing.cad("KCSD"), signing.cad("PPPD"))
 
-    checkpoint = kpd.client.post("/v1/audit/checkpoints", headers=kpd.headers())
-    one = kpd.get(f"/v1/incidents/{incident}/verify").json()
-    whole = kpd.get("/v1/audit/verify").json()
+    state = signing.state_auditor()
+    checkpoint = state.post("/v1/audit/checkpoints", None)
+    one = signing.auditor("KCSD").get(f"/v1/incidents/{incident}/verify").json()
+    whole = state.get("/v1/audit/verify").json()
 
     assert checkpoint.status_code == 201
     assert checkpoint.json()["public_key"] == public_key_of(KEY)
@@ -59,9 +61,7 @@ def test_an_incident_and_the_whole_log_verify_after_a_checkpoint(signing: Servic
 
 
 def test_without_a_signing_key_no_checkpoint_is_made(sqlite_service: Service) -> None:
-    kpd = sqlite_service.cad("KPD")
-
-    answer = kpd.client.post("/v1/audit/checkpoints", headers=kpd.headers())
+    answer = sqlite_service.state_auditor().post("/v1/audit/checkpoints", None)
 
     assert (answer.status_code, answer.json()["type"]) == (
         503,

@@ -34,7 +34,8 @@ def test_a_corrected_fact_shows_in_reports_and_history_keeps_both(sqlite_service
     )
 
     summary = kpd.get(at + "/reports/summary", min_position=second.json()["position"]).json()
-    lines = [e["line"] for e in kpd.get(at + "/history").json()["events"]]
+    auditor = sqlite_service.auditor("KPD")
+    lines = [e["line"] for e in auditor.get(at + "/history").json()["events"]]
     assert (first.status_code, second.status_code) == (200, 200)
     assert summary["nature_of_incident"] == "Riot downtown"
     assert summary["basis_for_decisions"][0]["facts_for_response"] == "Two deputies free"

@@ -344,16 +344,35 @@ def test_lifecycle_produces_the_exact_kenosha_summary_and_full_report(service: S
     assert full.json() == {"incident_id": incident, **EXPECTED_SUMMARY, **EXPECTED_FULL_EXTRA}
 
 
-def test_every_party_reads_the_same_report_and_outsiders_read_nothing(service: Service) -> None:
+def test_the_requester_reads_all_each_agency_asked_its_part_and_outsiders_nothing(
+    service: Service,
+) -> None:
     kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
     incident, position = run_lifecycle(kpd, kcsd, pppd)
     path = f"/v1/incidents/{incident}/reports/full"
 
-    reports = [cad.get(path, min_position=position).json() for cad in (kpd, kcsd, pppd)]
+    whole, *parts = [cad.get(path, min_position=position).json() for cad in (kpd, kcsd, pppd)]
     outsider = service.cad("RACINE-PD").get(path, min_position=position)
 
-    assert reports[0] == reports[1] == reports[2]
+    assert {r["agency"] for r in whole["responses"]} == {"KCSD", "PPPD"}
+    for agency, part in zip(("KCSD", "PPPD"), parts, strict=True):
+        assert part == only(whole, agency)
     assert outsider.status_code == 404
+
+
+def only(report: dict[str, Any], agency: str) -> dict[str, Any]:
+    """The report as an agency asked should read it: the incident, and its own part."""
+    mine = {r["request_number"] for r in report["responses"] if r["agency"] == agency}
+    kept = {
+        key: [x for x in report[key] if x["request_number"] in mine]
+        for key in ("basis_for_decisions", "responses", "policy_decisions", "officers")
+    }
+    kept["withdrawals"] = [w for w in report["withdrawals"] if w["request_number"] in mine]
+    kept["obligations"] = [
+        o for o in report["obligations"] if o["party"] == agency or o["request_number"] in mine
+    ]
+    kept["open_obligations"] = sum(o["status"] == "open" for o in kept["obligations"])
+    return {**report, **kept}
 
 
 def test_health_reports_how_far_the_projections_lag_behind_the_log(service: Service) -> None:

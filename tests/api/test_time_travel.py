@@ -66,73 +66,74 @@ def as_of(cad: Cad, incident: str, **point: Any) -> dict[str, Any]:
 
 def test_the_past_reads_as_the_live_service_showed_it_at_every_version(service: Service) -> None:
     kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    auditor = service.auditor("KPD")
     opened = kpd.post("/v1/incidents", bodies.open_body()).json()
     incident = opened["incident_id"]
     seen = {opened["version"]: (opened["position"], live(kpd, incident, opened["position"]))}
     for cad, path, body in steps(kpd, kcsd, pppd, incident):
         written = cad.post(f"/v1/incidents/{incident}{path}", body).json()
         seen[written["version"]] = (written["position"], live(kpd, incident, written["position"]))
-    history = kpd.get(f"/v1/incidents/{incident}/history").json()["events"]
+    history = auditor.get(f"/v1/incidents/{incident}/history").json()["events"]
 
     assert len(history) >= 20
     for entry in history:
-        past = as_of(kpd, incident, version=entry["version"])
+        past = as_of(auditor, incident, version=entry["version"])
         assert past["incident"]["version"] == entry["version"]
         if entry["version"] in seen:
             position, shown = seen[entry["version"]]
             assert {k: past[k] for k in shown} == shown
-            assert as_of(kpd, incident, position=position)["incident"] == shown["incident"]
-            by_time = as_of(kpd, incident, recorded_at=entry["recorded_at"])
+            assert as_of(auditor, incident, position=position)["incident"] == shown["incident"]
+            by_time = as_of(auditor, incident, recorded_at=entry["recorded_at"])
             assert by_time["incident"] == shown["incident"]
 
 
 def test_as_of_a_real_world_time_marks_the_entries_recorded_later(sqlite_service: Service) -> None:
-    kpd = sqlite_service.cad("KPD")
+    kpd, auditor = sqlite_service.cad("KPD"), sqlite_service.auditor("KPD")
     incident = kpd.open()
     late = kpd.post(f"/v1/incidents/{incident}/requests/1/approve", bodies.stamped()).json()
 
-    past = as_of(kpd, incident, occurred_at="2026-11-01T02:05:00Z")
+    past = as_of(auditor, incident, occurred_at="2026-11-01T02:05:00Z")
 
     assert past["late_entries"] == [1, 2, late["version"]]
     assert past["incident"]["requests"][0]["status"] == "approved"
-    entries = kpd.get(f"/v1/incidents/{incident}/history").json()["events"]
+    entries = auditor.get(f"/v1/incidents/{incident}/history").json()["events"]
     assert all(e["late"] for e in entries)
 
 
 def test_before_the_incident_existed_there_is_nothing_to_show(sqlite_service: Service) -> None:
-    kpd = sqlite_service.cad("KPD")
+    kpd, auditor = sqlite_service.cad("KPD"), sqlite_service.auditor("KPD")
     incident = kpd.open()
 
-    answer = kpd.get(f"/v1/incidents/{incident}/as-of", occurred_at="2020-01-01T00:00:00Z")
+    answer = auditor.get(f"/v1/incidents/{incident}/as-of", occurred_at="2020-01-01T00:00:00Z")
 
     assert answer.status_code == 404
 
 
 def test_before_an_agency_was_asked_it_has_nothing_to_see(sqlite_service: Service) -> None:
-    kpd, pppd = sqlite_service.cad("KPD"), sqlite_service.cad("PPPD")
+    kpd, pppd_auditor = sqlite_service.cad("KPD"), sqlite_service.auditor("PPPD")
     incident = kpd.open()
     kpd.post(f"/v1/incidents/{incident}/requests", {**bodies.stamped(), **pppd_request()})
 
-    answer = pppd.get(f"/v1/incidents/{incident}/as-of", version=1)
+    answer = pppd_auditor.get(f"/v1/incidents/{incident}/as-of", version=1)
 
     assert (answer.status_code, answer.json()["type"]) == (
         404,
         "urn:mutual-aid-ledger:problem:not-party-then",
     )
-    assert pppd.get(f"/v1/incidents/{incident}/as-of", version=3).status_code == 200
+    assert pppd_auditor.get(f"/v1/incidents/{incident}/as-of", version=3).status_code == 200
 
 
 def test_real_world_times_that_contradict_the_order_are_refused_not_crashed(
     sqlite_service: Service,
 ) -> None:
-    kpd = sqlite_service.cad("KPD")
+    kpd, auditor = sqlite_service.cad("KPD"), sqlite_service.auditor("KPD")
     incident = kpd.open()
     at = f"/v1/incidents/{incident}"
     kpd.post(at + "/requests", {**bodies.stamped("2026-11-01T03:00:00Z"), **pppd_request()})
     # The notice owed for request 2 claims to be given before request 2 was made.
     kpd.post(at + "/obligations/2/fulfil", bodies.stamped("2026-11-01T02:30:00Z"))
 
-    answer = kpd.get(f"{at}/as-of", occurred_at="2026-11-01T02:45:00Z")
+    answer = auditor.get(f"{at}/as-of", occurred_at="2026-11-01T02:45:00Z")
 
     assert (answer.status_code, answer.json()["type"]) == (
         409,

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.keys import create_key
+from app.principals import Role
 from app.services import Services, build_services
 from app.settings import Settings
 from domain.incident import Incident
@@ -28,9 +29,13 @@ def server(settings: Settings) -> Iterator[ServerProcess]:
 
 
 def keys(settings: Settings) -> dict[str, str]:
+    """A CAD key for KPD and KCSD, and their auditors' keys as "KPD auditor" and so on."""
     services = build_services(settings)
     try:
-        return {a: create_key(services.read_models, a, "crash test") for a in ("KPD", "KCSD")}
+        found = {a: create_key(services.read_models, a, "crash test") for a in ("KPD", "KCSD")}
+        for a in ("KPD", "KCSD"):
+            found[f"{a} auditor"] = create_key(services.read_models, a, "", role=Role.AUDITOR)
+        return found
     finally:
         services.close()
 

@@ -52,7 +52,7 @@ def test_twenty_concurrent_retries_of_an_open_store_one_incident(service: Any) -
     assert {a.status_code for a in answers} <= {201, 409}
     assert succeeded
     assert all(a.json() == succeeded[0].json() for a in succeeded)
-    assert log_length(client, key["KPD"], succeeded[0].json()["incident_id"]) == 2
+    assert log_length(client, key["KPD auditor"], succeeded[0].json()["incident_id"]) == 2
 
 
 def test_a_hundred_sequential_retries_get_the_first_answer_and_store_nothing_new(
@@ -70,7 +70,7 @@ def test_a_hundred_sequential_retries_get_the_first_answer_and_store_nothing_new
     assert first.status_code == 200
     assert all((r.status_code, r.json()) == (200, first.json()) for r in retries)
     assert all(r.headers["ETag"] == first.headers["ETag"] for r in retries)
-    assert log_length(client, key["KPD"], incident["incident_id"]) == 3
+    assert log_length(client, key["KPD auditor"], incident["incident_id"]) == 3
 
 
 def test_twenty_concurrent_retries_of_an_update_store_it_once(service: Any) -> None:
@@ -87,7 +87,7 @@ def test_twenty_concurrent_retries_of_an_update_store_it_once(service: Any) -> N
     assert {a.status_code for a in answers} <= {200, 409}
     assert succeeded
     assert all(s == succeeded[0] for s in succeeded)
-    assert log_length(client, key["KPD"], incident["incident_id"]) == 3
+    assert log_length(client, key["KPD auditor"], incident["incident_id"]) == 3
 
 
 def test_the_same_key_with_a_different_body_is_refused_and_stores_nothing(service: Any) -> None:

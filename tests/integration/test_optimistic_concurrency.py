@@ -35,7 +35,9 @@ def test_one_write_per_version_wins_and_the_rest_get_412(settings: Settings) -> 
 
 
 def run_rounds(client: httpx.Client, key: dict[str, str]) -> list[tuple[list[int], int, int]]:
-    kpd, kcsd = ({"Authorization": f"Bearer {key[a]}"} for a in ("KPD", "KCSD"))
+    kpd, kcsd, auditor = (
+        {"Authorization": f"Bearer {key[a]}"} for a in ("KPD", "KCSD", "KCSD auditor")
+    )
     incident = client.post("/v1/incidents", json=bodies.open_body("K-ETAG"), headers=kpd).json()
     at = f"/v1/incidents/{incident['incident_id']}"
     client.post(at + "/requests/1/approve", json=bodies.stamped(), headers=kpd)
@@ -51,7 +53,7 @@ def run_rounds(client: httpx.Client, key: dict[str, str]) -> list[tuple[list[int
 
         with ThreadPoolExecutor(WRITERS) as pool:
             statuses = list(pool.map(attempt, range(WRITERS)))
-        after = int(client.get(at + "/history", headers=kcsd).json()["events"][-1]["version"])
+        after = int(client.get(at + "/history", headers=auditor).json()["events"][-1]["version"])
         rounds.append((statuses, version, after))
         version = after
     return rounds
