@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
@@ -27,6 +27,7 @@ from api.schemas.reads import (
 )
 from app.audit import public_key_of
 from app.audit_store import load_checkpoints, make_checkpoint, verify_store, verify_stored_incident
+from app.bundle import bundle_lines
 from app.principals import Principal
 from projections import reports
 from projections.narration import describe
@@ -37,6 +38,7 @@ router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)  # type: igno
 EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 # A claim recorded this much after the moment it happened is marked as a late entry.
 LATE = timedelta(minutes=5)
+BUNDLE_TYPE = "application/jsonl"
 
 
 @router.get("/incidents/{incident_id}/history")
@@ -170,6 +172,18 @@ def list_checkpoints(_: StateAuditor, s: ServicesDep) -> list[CheckpointOut]:
 def visible_history(ledger: Any, incident_id: UUID, auditor: Principal) -> list[tuple[Any, int]]:
     events, audience = ledger.positioned_history(incident_id, auditor.sees)
     return [(e, p) for e, p in events if audience.sees(e, auditor.sees)]
+
+
+@router.get(
+    "/audit/bundle",
+    response_class=StreamingResponse,
+    responses={200: {"content": {BUNDLE_TYPE: {}}, "description": "JSON Lines"}},
+)
+def bundle(_: StateAuditor, s: ServicesDep) -> StreamingResponse:
+    """The whole log, its seals and signed checkpoints as JSON Lines, to verify offline with
+    `mutual-aid verify-bundle` and the service's public key alone. Streamed."""
+    sealed(s)
+    return StreamingResponse(bundle_lines(s.ledger.recorder, s.read_models), media_type=BUNDLE_TYPE)
 
 
 def sealed(s: Any) -> None:

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import (
     access,
+    admin,
     audit,
     board,
     commands,
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(statistics.router)
     app.include_router(board.router)
     app.include_router(access.router)
+    app.include_router(admin.router)
     app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"])

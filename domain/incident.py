@@ -21,7 +21,7 @@ from domain.errors import (
     ResourcesStillDeployed,
     RuleViolation,
 )
-from domain.obligations import ObligationState, check_fulfilment
+from domain.obligations import ObligationState, check_fulfilment, concerns
 from domain.policy import Action, PolicyRef, Trigger
 from domain.requests import AssistanceRequest
 from domain.rulebook import (
@@ -264,7 +264,7 @@ class Incident(Aggregate):
 
     def approve(self, number: int, actor: Actor, occurred_at: datetime, book: PolicyBook) -> None:
         self.check_requester(actor, occurred_at)
-        self.request(number).check_can_approve()
+        self.request(number, actor.agency).check_can_approve()
         self._approve(number, decide_approval(book, actor), actor, occurred_at)
 
     def respond(
@@ -323,13 +323,13 @@ class Incident(Aggregate):
     ) -> None:
         """The requesting agency sends resources home (it manages the incident: Minneapolis)."""
         self.check_requester(actor, occurred_at)
-        resolved = resolve_withdrawal(self.request(number), withdrawal)
+        resolved = resolve_withdrawal(self.request(number, actor.agency), withdrawal)
         self._release(number, resolved, actor, occurred_at)
 
     def record_arrival(self, number: int, actor: Actor, occurred_at: datetime) -> None:
         """Either side may record that the responders arrived; once per request."""
         self.check_writable(occurred_at)
-        request = self.request(number)
+        request = self.request(number, actor.agency)
         if actor.agency not in (self.requesting_agency, request.agency):
             raise NotAuthorized(f"only the parties to request {number} may record the arrival")
         request.check_can_arrive()
@@ -337,7 +337,7 @@ class Incident(Aggregate):
 
     def cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.check_requester(actor, occurred_at)
-        self.request(number).check_can_cancel()
+        self.request(number, actor.agency).check_can_cancel()
         self._cancel(number, reason, actor, occurred_at)
 
     def record_involvement(
@@ -351,7 +351,7 @@ class Incident(Aggregate):
     ) -> None:
         """Either side may write it: the officer's own agency or the one it served."""
         self.check_writable(occurred_at)
-        request = self.request(number)
+        request = self.request(number, actor.agency)
         if actor.agency not in (self.requesting_agency, request.agency):
             raise NotAuthorized(f"only the parties to request {number} may record involvement")
         request.check_has_officer(badge)
@@ -368,9 +368,9 @@ class Incident(Aggregate):
         """Record a notification made or a report filed. Allowed after close: reporting an
         incident usually finishes after it."""
         check_aware(occurred_at)
-        if number not in self.obligations:
+        state = self.obligations.get(number)
+        if state is None or not self.concerns(state.obligation, actor.agency):
             raise RequestNotFound(f"incident has no obligation {number}")
-        state = self.obligations[number]
         if actor.agency != state.obligation.party:
             raise NotAuthorized(f"obligation {number} is owed by {state.obligation.party}")
         self._fulfil(number, check_fulfilment(state, recipients), note, actor, occurred_at)
@@ -391,12 +391,12 @@ class Incident(Aggregate):
         if fact == Correctable.OUTCOME and self.status != IncidentStatus.CLOSED:
             raise RuleViolation("there is no outcome to correct before the incident is closed")
         owner = (
-            self.request(number).agency
+            self.request(number, actor.agency).agency
             if fact.part == "response" and number
             else self.requesting_agency
         )
         if number is not None:
-            self.request(number)
+            self.request(number, actor.agency)
         if actor.agency != owner:
             raise NotAuthorized(f"only {owner}, which recorded it, may correct {fact}")
         self._correct(str(fact), number, value, reason, actor, occurred_at)
@@ -442,11 +442,18 @@ class Incident(Aggregate):
 
     # -- queries and guards ----------------------------------------------------------------
 
-    def request(self, number: int) -> AssistanceRequest:
-        try:
-            return self.requests[number]
-        except KeyError:
-            raise RequestNotFound(f"incident has no request {number}") from None
+    def request(self, number: int, agency: str) -> AssistanceRequest:
+        """The request as ``agency`` knows it: an agency asked knows only its own requests,
+        so another's answers as if it did not exist (domain/visibility.py)."""
+        found = self.requests.get(number)
+        if found is None or agency not in (self.requesting_agency, found.agency):
+            raise RequestNotFound(f"incident has no request {number}")
+        return found
+
+    def concerns(self, obligation: Obligation, agency: str) -> bool:
+        request = self.requests.get(obligation.request_number or 0)
+        asked = request.agency if request else None
+        return concerns(agency, self.requesting_agency, obligation.party, asked)
 
     def asked(self) -> dict[str, RequestStatus]:
         """Each agency asked, with the status of its latest request."""
@@ -473,7 +480,7 @@ class Incident(Aggregate):
         self, number: int, actor: Actor, occurred_at: datetime
     ) -> AssistanceRequest:
         self.check_writable(occurred_at)
-        request = self.request(number)
+        request = self.request(number, actor.agency)
         if actor.agency != request.agency:
             raise NotAuthorized(f"only {request.agency}, the agency asked, may do this")
         return request

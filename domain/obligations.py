@@ -7,6 +7,12 @@ from domain.policy import ObligationKind
 from domain.values import Obligation
 
 
+def concerns(agency: str, requester: str | None, owed_by: str, asked: str | None) -> bool:
+    """An obligation concerns the requesting agency, the agency that owes it (``owed_by``) and
+    the agency ``asked`` on the request it is tied to, if any: no one else sees it."""
+    return agency in (requester, owed_by, asked)
+
+
 @dataclass
 class ObligationState:
     obligation: Obligation

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.incident import Incident
+from domain.obligations import concerns
 
 
 @dataclass
@@ -17,7 +18,8 @@ class Audience:
 
     requester: str | None = None
     asked: dict[int, str] = field(default_factory=dict)  # request number -> agency asked
-    concerned: dict[int, set[str]] = field(default_factory=dict)  # obligation -> agencies
+    # obligation number -> (the agency that owes it, the agency asked on its request)
+    owed: dict[int, tuple[str, str | None]] = field(default_factory=dict)
 
     def follow(self, event: Any) -> None:
         if isinstance(event, Incident.IncidentOpened):
@@ -25,8 +27,7 @@ class Audience:
         if isinstance(event, Incident.AssistanceRequested):
             self.asked[event.number] = event.details.agency
         for owed in getattr(event, "obligations", ()):
-            request_agency = self.asked.get(owed.request_number or 0, owed.party)
-            self.concerned[owed.number] = {owed.party, request_agency}
+            self.owed[owed.number] = (owed.party, self.asked.get(owed.request_number or 0))
 
     def parties(self) -> set[str]:
         return {a for a in (self.requester, *self.asked.values()) if a is not None}
@@ -36,7 +37,8 @@ class Audience:
         if agency is None or agency == self.requester:
             return True
         if isinstance(event, Incident.ObligationFulfilled):
-            return agency in self.concerned.get(event.number, set())
+            owed_by, asked = self.owed[event.number]
+            return concerns(agency, self.requester, owed_by, asked)
         if isinstance(event, Incident.ActivityOutsideJurisdictionReported):
             return False
         number = getattr(event, "number", None)

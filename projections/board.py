@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.queries import IncidentFilter, concerns, list_incidents, visible_to
+from projections.queries import IncidentFilter, concerns_obligation, list_incidents, visible_to
 from projections.tables import assistance_requests, incidents, obligations
 
 COMMITTED = ("accepted", "partially_accepted")
@@ -70,7 +70,9 @@ def open_obligations(
     mine = {q["number"] for q in by_incident[row["incident_id"]]}
     o = obligations.c
     query = sa.select(obligations).where(o.incident_id == row["incident_id"], o.status == "open")
-    return sum(concerns(x, agency, mine) for x in conn.execute(query).mappings())
+    requester = row["requesting_agency"]
+    found = conn.execute(query).mappings()
+    return sum(concerns_obligation(x, agency, requester, mine) for x in found)
 
 
 def owed(conn: Connection, agency: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from domain.obligations import concerns
 from projections.tables import (
     Stamp,
     assistance_requests,
@@ -81,7 +82,8 @@ def narrowed(rows: IncidentRows, agency: str | None) -> IncidentRows:
     if agency is None or agency == rows.incident["requesting_agency"]:
         return rows
     mine = {r["number"] for r in rows.requests if r["agency"] == agency}
-    owed = [o for o in rows.obligations if concerns(o, agency, mine)]
+    requester = rows.incident["requesting_agency"]
+    owed = [o for o in rows.obligations if concerns_obligation(o, agency, requester, mine)]
     corrections = rows.incident["corrections"]
     return IncidentRows(
         incident={
@@ -96,9 +98,10 @@ def narrowed(rows: IncidentRows, agency: str | None) -> IncidentRows:
     )
 
 
-def concerns(obligation: Row, agency: str, mine: set[int]) -> bool:
-    """An obligation concerns the agency that owes it and the agency whose request it is on."""
-    return bool(obligation["party"] == agency or obligation["request_number"] in mine)
+def concerns_obligation(obligation: Row, agency: str, requester: str, mine: set[int]) -> bool:
+    """``mine``: the numbers of the requests made to ``agency``."""
+    asked = agency if obligation["request_number"] in mine else None
+    return concerns(agency, requester, obligation["party"], asked)
 
 
 def list_incidents(

@@ -109,7 +109,7 @@ def test_the_requesting_agency_cannot_act_for_the_agency_asked(
     refused(sqlite_service, answer, 403, "not-authorized", before)
 
 
-def test_an_agency_asked_once_cannot_answer_a_request_made_to_another(
+def test_a_request_made_to_another_agency_does_not_exist_for_an_agency_asked(
     sqlite_service: Service, world: World
 ) -> None:
     world.kpd.post(world.at("/requests/2/approve"), bodies.stamped())
@@ -117,7 +117,7 @@ def test_an_agency_asked_once_cannot_answer_a_request_made_to_another(
 
     answer = world.kcsd.post(world.at("/requests/2/respond"), bodies.respond_body())
 
-    refused(sqlite_service, answer, 403, "not-authorized", before)
+    refused(sqlite_service, answer, 404, "request-not-found", before)
 
 
 @pytest.mark.parametrize(

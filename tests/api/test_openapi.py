@@ -3,6 +3,7 @@ the order of their story, work exactly as written."""
 
 from typing import Any
 
+from app.principals import Role
 from tests.api.conftest import Service
 
 REQUEST = "/v1/incidents/{incident_id}/requests/{number}"
@@ -24,6 +25,9 @@ STORY = [
 ]
 
 
+ADMIN = {"/v1/admin/keys", "/v1/admin/keys/{key_id}/rotate"}
+
+
 def example_of(spec: dict[str, Any], path: str) -> Any:
     content = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
     return content["examples"]["kenosha"]["value"]
@@ -33,7 +37,7 @@ def test_every_write_operation_has_a_request_example(sqlite_service: Service) ->
     spec = sqlite_service.client.get("/openapi.json").json()
     posts = {path for path, ops in spec["paths"].items() if "requestBody" in ops.get("post", {})}
 
-    assert posts == {path for path, _, _ in STORY}
+    assert posts == {path for path, _, _ in STORY} | ADMIN
     for path in posts:
         assert example_of(spec, path)
 
@@ -59,3 +63,15 @@ def test_the_examples_work_as_written_in_story_order(sqlite_service: Service) ->
         answer = cads[agency].post(path, example_of(spec, template))
         assert answer.status_code in (200, 201), (template, answer.text)
         incident_id = answer.json()["incident_id"]
+
+
+def test_the_key_examples_work_as_written(sqlite_service: Service) -> None:
+    spec = sqlite_service.client.get("/openapi.json").json()
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+
+    made = admin.post("/v1/admin/keys", example_of(spec, "/v1/admin/keys"))
+    key_id = admin.get("/v1/admin/keys").json()[-1]["key_id"]
+    rotate = example_of(spec, "/v1/admin/keys/{key_id}/rotate")
+    rotated = admin.post(f"/v1/admin/keys/{key_id}/rotate", rotate)
+
+    assert (made.status_code, rotated.status_code) == (201, 201)

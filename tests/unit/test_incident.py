@@ -12,6 +12,7 @@ from domain.errors import (
     IncidentAlreadyClosed,
     InvalidCommand,
     NotAuthorized,
+    RequestNotFound,
     ResourcesStillDeployed,
     RuleViolation,
 )
@@ -150,7 +151,16 @@ def test_a_request_is_approved_once() -> None:
 
 
 def test_oconomowoc_v_b_only_the_agency_asked_responds() -> None:
-    refuses(approved(), NotAuthorized, lambda i: i.respond(1, response(), PPPD, T0, BOOK))
+    refuses(approved(), NotAuthorized, lambda i: i.respond(1, response(), KPD, T0, BOOK))
+
+
+def test_an_agency_asked_knows_only_its_own_requests() -> None:
+    incident = approved()
+    incident.request_assistance(ask("PPPD"), KPD, T0, BOOK)
+
+    refuses(incident, RequestNotFound, lambda i: i.respond(1, response(), PPPD, T0, BOOK))
+    refuses(incident, RequestNotFound, lambda i: i.record_arrival(1, PPPD, T0))
+    refuses(incident, RequestNotFound, lambda i: i.record_involvement(2, "D-0", "x", "", KCSD, T0))
 
 
 def test_a_request_is_answered_once() -> None:
@@ -242,7 +252,7 @@ def test_a_third_agency_cannot_record_involvement() -> None:
     incident = deployed()
     incident.request_assistance(ask("PPPD"), KPD, T0, BOOK)
 
-    refuses(incident, NotAuthorized, lambda i: i.record_involvement(1, "D-0", "x", "", PPPD, T0))
+    refuses(incident, RequestNotFound, lambda i: i.record_involvement(1, "D-0", "x", "", PPPD, T0))
 
 
 def test_closing_while_resources_are_deployed_is_refused() -> None:

@@ -1,0 +1,98 @@
+"""Key administration for an agency's administrators: list, create, rotate and revoke the
+agency's own keys. Keys are shown once, when made; only their hashes are stored. A state
+auditor's key spans every agency, so only the operator's CLI makes one."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field, StrictInt
+
+from api.deps import KeyAdmin, ServicesDep
+from api.examples import example
+from api.problems import ApiProblem, Problem
+from api.schemas.commands import Body, Name
+from app.keys import KeyNotFound, create_key, end_key, list_keys, rotate_key
+from app.principals import Role
+
+ERRORS = {code: {"model": Problem} for code in (401, 403, 404, 422)}
+router = APIRouter(prefix="/v1/admin/keys", tags=["admin"], responses=ERRORS)  # type: ignore[arg-type]
+KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{12,64}$", description="From the key list.")]
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    agency: str
+    role: str
+    label: str
+    created_at: datetime
+    valid_until: datetime | None
+
+
+class NewKey(BaseModel):
+    key: str = Field(description="Shown this once; store it in the client's secret store.")
+
+
+class KeyIn(Body):
+    role: Literal["cad", "dashboard", "auditor", "admin"]
+    label: Name
+    valid_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
+
+
+class RotationIn(Body):
+    grace_hours: Annotated[StrictInt, Field(ge=0, le=720)] = 24
+
+
+KEY_FIELDS = ("agency", "role", "label", "created_at", "valid_until")
+
+
+@router.get("")
+def agency_keys(admin: KeyAdmin, s: ServicesDep) -> list[KeyOut]:
+    """The agency's keys by id, never the keys themselves."""
+    return [
+        KeyOut(key_id=k["key_hash"], **{f: k[f] for f in KEY_FIELDS})
+        for k in list_keys(s.read_models, admin.agency)
+    ]
+
+
+NEW_KEY = {"role": "dashboard", "label": "Watch commander's board", "valid_days": 365}
+KeyBody = Annotated[KeyIn, example("A year-long key for the watch commander's board", NEW_KEY)]
+RotationBody = Annotated[
+    RotationIn, example("Clients have a day to move over", {"grace_hours": 24})
+]
+
+
+@router.post("", status_code=201)
+def new_key(body: KeyBody, admin: KeyAdmin, s: ServicesDep) -> NewKey:
+    valid_for = timedelta(days=body.valid_days) if body.valid_days else None
+    role = Role(body.role)
+    return NewKey(key=create_key(s.read_models, admin.agency, body.label, valid_for, role))
+
+
+@router.post("/{key_id}/revoke")
+def revoke(key_id: KeyId, admin: KeyAdmin, s: ServicesDep) -> dict[str, str]:
+    """The key stops working now."""
+    with key_of(admin.agency):
+        end_key(s.read_models, key_id, datetime.now(UTC), admin.agency)
+    return {"key_id": key_id, "status": "revoked"}
+
+
+@router.post("/{key_id}/rotate", status_code=201)
+def rotate(key_id: KeyId, body: RotationBody, admin: KeyAdmin, s: ServicesDep) -> NewKey:
+    """A new key for the same role and holder; the old one works for the grace hours more."""
+    with key_of(admin.agency):
+        grace = timedelta(hours=body.grace_hours)
+        return NewKey(key=rotate_key(s.read_models, key_id, grace, admin.agency))
+
+
+@contextmanager
+def key_of(agency: str) -> Iterator[None]:
+    """Another agency's key answers 404 like a key that does not exist."""
+    try:
+        yield
+    except KeyNotFound:
+        raise ApiProblem(
+            404, "key-not-found", "No such key", f"{agency} has no key with this id"
+        ) from None
