@@ -3,7 +3,7 @@ type or a field the API does not own (an agency, a version, a status) is told so
 stored. The acting agency never appears here: it comes from the caller's API key."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -15,7 +15,9 @@ from pydantic import (
     StrictInt,
     StrictStr,
     field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from api import examples
 from domain.corrections import Correctable
@@ -53,10 +55,42 @@ Text = Annotated[StrictStr, Field(min_length=1, max_length=8000)]
 Reason = Annotated[StrictStr, Field(max_length=8000)]
 
 
+# Facts the service owns: the acting agency comes from the key; versions, positions, statuses,
+# timestamps and hashes from the log. A body that carries one is refused by name.
+SERVER_OWNED = frozenset(
+    {
+        "agency",
+        "requesting_agency",
+        "incident_id",
+        "version",
+        "position",
+        "status",
+        "recorded_at",
+        "opened_at",
+        "closed_at",
+        "created_at",
+        "hash",
+        "seal",
+    }
+)
+
+
 class Body(BaseModel):
     """Strict scalars: "3" is not a quantity and 1 is not a name."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_server_owned_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in sorted(SERVER_OWNED & data.keys() - cls.model_fields.keys()):
+                raise PydanticCustomError(
+                    "server_owned",
+                    "{field} is set by the service, never by the caller",
+                    {"field": name},
+                )
+        return data
 
 
 class ActorIn(Body):

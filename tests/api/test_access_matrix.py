@@ -277,7 +277,8 @@ def assert_nothing_of_others(text: str, relation: str, world: World, cell: str) 
         assert "PPPD" not in text, cell
     if relation == "outsider":
         assert world.incident not in text, cell
-        assert "KPD" not in text and "KCSD" not in text, cell
+        assert "KPD" not in text, cell
+        assert "KCSD" not in text, cell
 
 
 def test_every_operation_of_the_api_is_in_the_matrix(service: Service) -> None:
