@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from app.access_log import access_log
 from app.keys import create_key, list_keys
 from app.main import create_app
 from app.principals import SCOPES, Role, Scope
@@ -29,6 +31,7 @@ from tests.api.conftest import Cad, Service
 P = "urn:mutual-aid-ledger:problem:"
 AGENCY_OF = {"requester": "KPD", "asked": "KCSD", "outsider": "RACINE-PD"}
 ROLES = list(Role)
+SENT: list[str] = []  # the path of every request the test client sent
 STAGES = ("opened", "approved", "answered")
 
 
@@ -179,6 +182,8 @@ def service(tmp_path: Path) -> Any:
     signing = SecretStr(Ed25519PrivateKey.generate().private_bytes_raw().hex())
     app = create_app(Settings(data_dir=tmp_path, signing_key=signing))
     with TestClient(app) as client:
+        client.event_hooks["request"].append(lambda request: SENT.append(request.url.path))
+        SENT.clear()
         yield Service(client, app.state.services)
 
 
@@ -270,6 +275,24 @@ def test_every_role_and_relation_gets_exactly_its_answer(
             assert service.log_length() == before, cell
         elif role != Role.STATE_AUDITOR and not endpoint.names_others:
             assert_nothing_of_others(answer.text, relation, world, cell)
+    assert_every_request_logged(service)
+
+
+def test_every_endpoint_asks_for_a_key_and_every_request_is_logged(service: Service) -> None:
+    world = build_world(service, "SHARED", "answered")
+    for endpoint in ENDPOINTS:
+        path = endpoint.path.format(incident=world.incident, key_id=world.kpd_key_id)
+        answer = service.client.request(endpoint.method, path, json={})
+
+        assert (answer.status_code, answer.json()["type"]) == (401, P + "unauthenticated"), path
+    assert_every_request_logged(service)
+
+
+def assert_every_request_logged(service: Service) -> None:
+    """Must show 5: one access log entry per request sent, allowed or refused, in order."""
+    with service.services.read_models.connect() as conn:
+        logged = conn.execute(sa.select(access_log.c.path).order_by(access_log.c.id)).scalars()
+        assert list(logged) == SENT
 
 
 def assert_nothing_of_others(text: str, relation: str, world: World, cell: str) -> None:
