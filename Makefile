@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format postgres chromium clean
+.PHONY: install run test fuzz lint format postgres chromium clean
 
 $(BIN)/mutual-aid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ run: $(BIN)/mutual-aid  ## Serve the API on http://127.0.0.1:8000 with SQLite un
 
 test: $(BIN)/mutual-aid postgres chromium lint  ## Lint, type-check and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
+
+fuzz: $(BIN)/mutual-aid  ## Schemathesis over the whole OpenAPI, all checks, 100 examples each
+	scripts/fuzz.sh 100
 
 lint: $(BIN)/mutual-aid
 	$(BIN)/ruff check .

@@ -9,12 +9,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from api.deps import Auditor, ReadConnection
-from api.problems import Problem
+from api.problems import problem_responses
 from app.access_log import entries_of, record
 
 log = logging.getLogger(__name__)
-ERRORS = {code: {"model": Problem} for code in (401, 403, 422, 503)}
-router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(403, 422)
+router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)
 
 
 class AccessLogMiddleware(BaseHTTPMiddleware):

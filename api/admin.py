@@ -12,13 +12,13 @@ from pydantic import BaseModel, Field, StrictInt
 
 from api.deps import KeyAdmin, ServicesDep
 from api.examples import example
-from api.problems import ApiProblem, Problem
+from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Body, Name
 from app.keys import KeyNotFound, create_key, end_key, list_keys, rotate_key
 from app.principals import Role
 
-ERRORS = {code: {"model": Problem} for code in (401, 403, 404, 422)}
-router = APIRouter(prefix="/v1/admin/keys", tags=["admin"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(403, 404, 422)
+router = APIRouter(prefix="/v1/admin/keys", tags=["admin"], responses=ERRORS)
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{12,64}$", description="From the key list.")]
 
 

@@ -13,7 +13,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
 from api.deps import Auditor, Ledger, ServicesDep, StateAuditor
-from api.problems import ApiProblem, Problem
+from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from api.schemas.reads import (
     AsOf,
@@ -33,8 +33,8 @@ from projections import reports
 from projections.narration import describe
 from projections.time_travel import rows_as_of
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 422, 503)}
-router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(400, 403, 404, 422)
+router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)
 EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 # A claim recorded this much after the moment it happened is marked as a late entry.
 LATE = timedelta(minutes=5)

@@ -7,12 +7,12 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import DashboardReader, ReadConnection
-from api.problems import Problem
+from api.problems import problem_responses
 from projections.board import board
 
 PAGE = Path(__file__).parent / "static" / "board.html"
-ERRORS = {code: {"model": Problem} for code in (401, 403, 503)}
-router = APIRouter(tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(403)
+router = APIRouter(tags=["reads"], responses=ERRORS)
 
 
 @router.get("/v1/board")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from api import examples
 from api.deps import Ledger, Pre
 from api.examples import example
-from api.problems import Problem
+from api.problems import problem_responses
 from api.schemas.commands import (
     ActivityReport,
     Approval,
@@ -26,9 +26,9 @@ from api.schemas.commands import (
 )
 from app.ledger import Written
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422, 503)}
-router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
-activities = APIRouter(prefix="/v1/activities", tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(400, 403, 404, 409, 412, 413, 422)
+router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)
+activities = APIRouter(prefix="/v1/activities", tags=["commands"], responses=ERRORS)
 REQUEST = "/{incident_id}/requests/{number}"
 
 OpenBody = Annotated[IncidentOpen, example("KPD asks the Sheriff for four officers", examples.OPEN)]

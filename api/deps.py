@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,16 +93,15 @@ KeyAdmin = Annotated[Principal, authorized(Scope.KEYS)]
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description='The ETag last seen, e.g. "3".')] = None,
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag last seen, e.g. "3".', pattern=r'^(W/)?"?[0-9]{1,18}"?$'),
+    ] = None,
 ) -> int | None:
+    """The version an ETag names; its pattern refuses anything else (422)."""
     if if_match is None:
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not re.fullmatch(r"[0-9]{1,18}", tag):
-        raise ApiProblem(
-            400, "bad-if-match", "If-Match is not an incident ETag", f"got {if_match!r}"
-        )
-    return int(tag)
+    return int(if_match.removeprefix("W/").strip('"'))
 
 
 IfMatch = Annotated[int | None, Depends(expected_version)]
@@ -166,6 +164,13 @@ def read_connection(
         int | None, Query(ge=0, description="Wait until the projections reach this position.")
     ] = None,
 ) -> Iterator[Connection]:
+    if min_position and min_position > (s.ledger.recorder.max_notification_id() or 0):
+        raise ApiProblem(
+            400,
+            "unknown-position",
+            "No event has been written at that position",
+            f"the log ends before position {min_position}; send a position a write returned",
+        )
     if min_position and not s.projection.wait_for(min_position, s.settings.read_wait_seconds):
         raise ApiProblem(
             503,

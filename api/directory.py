@@ -7,11 +7,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import DirectoryReader, Ledger, Writer
-from api.problems import Problem
+from api.problems import problem_responses
 from api.schemas.reads import RuleOut
 
-ERRORS = {code: {"model": Problem} for code in (401, 403, 404, 422)}
-router = APIRouter(prefix="/v1", tags=["directory"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(403, 404, 422)
+router = APIRouter(prefix="/v1", tags=["directory"], responses=ERRORS)
 
 
 class AgencyRead(BaseModel):

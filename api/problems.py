@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import exc as sql_errors
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from domain import errors
 from domain.directory import UnknownAgency
@@ -44,6 +45,19 @@ class Problem(BaseModel):
     detail: str
     errors: list[dict[str, Any]] | None = None
     rule: dict[str, Any] | None = None
+
+
+# Any request may be refused for its key, its parameters, its rate or a database outage.
+ALWAYS = (400, 401, 422, 429, 503)
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The problems a router's routes may answer, documented as application/problem+json."""
+    schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {
+        code: {"model": Problem, "content": {MEDIA_TYPE: schema}}
+        for code in sorted({*codes, *ALWAYS})
+    }
 
 
 class ApiProblem(Exception):
@@ -104,10 +118,22 @@ def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     slug = {404: "no-such-resource", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    return problem_response(exc.status_code, slug, str(exc.detail), str(exc.detail), exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Routers share paths (reads and commands): Starlette names only the first's methods.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(exc.status_code, slug, str(exc.detail), str(exc.detail), headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ReadConnection, Reader, ServicesDep, VisibleIncident
-from api.problems import ApiProblem, Problem
+from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment, RoleFilter
 from api.schemas.reads import (
     FullReport,
@@ -25,8 +25,8 @@ from domain.values import IncidentKind
 from projections import reports
 from projections.queries import IncidentFilter, list_incidents
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 404, 422, 503)}
-router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(400, 403, 404, 422)
+router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)
 
 
 @router.get("")

@@ -7,13 +7,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import DashboardReader, ReadConnection
-from api.problems import ApiProblem, Problem
+from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from projections.queries import statistics_rows
 from projections.statistics import agency_statistics
 
-ERRORS = {code: {"model": Problem} for code in (400, 401, 403, 422, 503)}
-router = APIRouter(prefix="/v1", tags=["reads"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(400, 403, 422)
+router = APIRouter(prefix="/v1", tags=["reads"], responses=ERRORS)
 
 
 class Percentiles(BaseModel):

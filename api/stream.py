@@ -17,13 +17,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.audit import entry
 from api.deps import Ledger, Reader
-from api.problems import Problem
+from api.problems import problem_responses
 from app.ledger import MutualAidLedger
 from domain.incident import Incident
 from domain.visibility import Audience, audience_of
 
-ERRORS = {code: {"model": Problem} for code in (401, 403, 422)}
-router = APIRouter(prefix="/v1", tags=["stream"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problem_responses(403, 422)
+router = APIRouter(prefix="/v1", tags=["stream"], responses=ERRORS)
 BATCH = 200
 IDLE_SECONDS = 0.1
 

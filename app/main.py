@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.state.guard = AuthGuard(settings.rate_limit_per_minute)
+    app.state.guard = AuthGuard(settings.rate_limit_per_minute, lockout=settings.auth_lockout)
     problems.install(app)
     app.include_router(commands.router)
     app.include_router(commands.activities)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     # Requests per minute allowed to each API key (429 beyond).
     rate_limit_per_minute: int = Field(default=6000, ge=1, le=1_000_000)
+    # Lock a source out after 5 failed authentications. Off only for a fuzz or load run that
+    # sends wrong keys on purpose from one address; production refuses to start without it.
+    auth_lockout: bool = True
     # Origins allowed to call the API from a browser (CORS); none by default.
     cors_origins: list[str] = []
 
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
             raise ValueError("production needs MAL_DATABASE_URL with a non-default password")
         if self.signing_key is None:
             raise ValueError("production needs MAL_SIGNING_KEY (see `mutual-aid keygen`)")
+        if not self.auth_lockout:
+            raise ValueError("production needs MAL_AUTH_LOCKOUT on")
         return self
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 type or a field the API does not own (an agency, a version, a status) is told so, and nothing is
 stored. The acting agency never appears here: it comes from the caller's API key."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -43,9 +45,16 @@ def _within_utc_range(value: datetime) -> datetime:
         raise ValueError("the time is outside the range of UTC times") from None
 
 
-# Every time the API takes: with an offset, and one that still exists once moved to UTC
-# (0001-01-01T00:00+14:00 does not).
-Moment = Annotated[AwareDatetime, AfterValidator(_within_utc_range)]
+def _iso_8601(value: Any) -> Any:
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return value
+    raise ValueError("a time is an ISO 8601 text with an offset, e.g. 2026-11-01T02:00:00Z")
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Every time the API takes: ISO 8601 text (not a number of seconds) with an offset, and one
+# that still exists once moved to UTC (0001-01-01T00:00+14:00 does not).
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_within_utc_range)]
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 Code = Annotated[

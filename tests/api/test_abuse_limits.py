@@ -68,3 +68,24 @@ def test_a_key_beyond_its_rate_gets_429_then_recovers(
     assert (beyond.status_code, beyond.json()["type"]) == (429, TOO_MANY)
     assert int(beyond.headers["Retry-After"]) == 6
     assert again.status_code == 200
+
+
+def test_requests_without_any_key_do_not_lock_the_source_out(
+    client: tuple[TestClient, Clock, str],
+) -> None:
+    test_client, _, key = client
+
+    missing = [test_client.get("/v1/incidents").status_code for _ in range(10)]
+    after = test_client.get("/v1/incidents", headers={"Authorization": f"Bearer {key}"})
+
+    assert missing == [401] * 10
+    assert after.status_code == 200
+
+
+def test_with_lockout_off_wrong_keys_are_refused_but_never_lock_out() -> None:
+    guard = AuthGuard(10, Clock(), lockout=False)
+
+    for _ in range(10):
+        guard.failed("10.0.0.1")
+
+    guard.check_source("10.0.0.1")

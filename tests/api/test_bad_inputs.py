@@ -121,15 +121,15 @@ CASES = {
     "unknown request number": Case(by_kpd("/requests/9/approve"), 404, "request-not-found"),
     "bad if-match": Case(
         lambda w: w.kpd.post(w.at("/close"), bodies.stamped(outcome="x"), **{"If-Match": "abc"}),
-        400,
-        "bad-if-match",
+        422,
+        "validation-failed",
     ),
     "if-match beyond any version": Case(
         lambda w: w.kpd.post(
             w.at("/close"), bodies.stamped(outcome="x"), **{"If-Match": "9" * 5000}
         ),
-        400,
-        "bad-if-match",
+        422,
+        "validation-failed",
     ),
     "stale if-match": Case(
         lambda w: w.kpd.post(w.at("/close"), bodies.stamped(outcome="x"), **{"If-Match": '"1"'}),

@@ -48,8 +48,13 @@ def test_cors_answers_only_configured_origins(tmp_path: Path) -> None:
         {"database_url": "postgresql://mal:postgres@db/mal", "signing_key": KEY},
         {"database_url": "postgresql://mal@db/mal", "signing_key": KEY},
         {"database_url": "postgresql://mal:Str0ng-and-long@db/mal", "signing_key": None},
+        {
+            "database_url": "postgresql://mal:Str0ng-and-long@db/mal",
+            "signing_key": KEY,
+            "auth_lockout": False,
+        },
     ],
-    ids=["sqlite", "default password", "no password", "no signing key"],
+    ids=["sqlite", "default password", "no password", "no signing key", "no lockout"],
 )
 def test_production_refuses_to_start_with_a_default_secret(unsafe: dict[str, object]) -> None:
     with pytest.raises(ValidationError, match="production needs"):
