@@ -1,0 +1,68 @@
+"""Issue 6: an agency's administrator lists, creates, rotates and revokes its own agency's keys
+over the API; keys are shown once and never listed; no other agency's key is within reach."""
+
+from app.principals import Role
+from tests.api import bodies
+from tests.api.conftest import Cad, Service
+
+P = "urn:mutual-aid-ledger:problem:"
+
+
+def new_key(admin: Cad, role: str) -> str:
+    made = admin.post("/v1/admin/keys", {"role": role, "label": f"{role} key", "valid_days": 30})
+    assert made.status_code == 201, made.text
+    return str(made.json()["key"])
+
+
+def test_a_key_made_over_the_api_acts_for_its_agency_with_its_role(
+    sqlite_service: Service,
+) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    board = Cad(sqlite_service.client, "KPD", new_key(admin, "dashboard"))
+
+    listed = board.get("/v1/incidents")
+    write = board.post("/v1/incidents", bodies.open_body())
+    [mine] = [k for k in admin.get("/v1/admin/keys").json() if k["role"] == "dashboard"]
+
+    assert listed.status_code == 200
+    assert (write.status_code, write.json()["type"]) == (403, P + "insufficient-scope")
+    assert mine["agency"] == "KPD"
+    assert mine["valid_until"] is not None
+    assert board.key not in admin.get("/v1/admin/keys").text
+
+
+def test_a_rotated_key_replaces_the_old_and_a_revoked_key_stops(sqlite_service: Service) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    old = Cad(sqlite_service.client, "KPD", new_key(admin, "cad"))
+    key_id = next(k["key_id"] for k in admin.get("/v1/admin/keys").json() if k["role"] == "cad")
+
+    rotated = admin.post(f"/v1/admin/keys/{key_id}/rotate", {"grace_hours": 0})
+    new = Cad(sqlite_service.client, "KPD", rotated.json()["key"])
+    new_id = admin.get("/v1/admin/keys").json()[-1]["key_id"]
+    before_revoke = new.get("/v1/incidents").status_code
+    revoked = admin.post(f"/v1/admin/keys/{new_id}/revoke", None)
+
+    assert old.get("/v1/incidents").status_code == 401
+    assert before_revoke == 200
+    assert revoked.status_code == 200
+    assert new.get("/v1/incidents").status_code == 401
+
+
+def test_an_admin_reaches_only_its_own_agency_and_never_an_all_agency_role(
+    sqlite_service: Service,
+) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    other = sqlite_service.cad("KCSD", Role.ADMIN)
+    new_key(other, "cad")
+    theirs = other.get("/v1/admin/keys").json()[-1]["key_id"]
+
+    listed = admin.get("/v1/admin/keys").json()
+    revoke = admin.post(f"/v1/admin/keys/{theirs}/revoke", None)
+    state = admin.post("/v1/admin/keys", {"role": "state-auditor", "label": "x"})
+    elsewhere = admin.post("/v1/admin/keys", {"role": "cad", "label": "x", "agency": "KCSD"})
+
+    assert {k["agency"] for k in listed} == {"KPD"}
+    assert (revoke.status_code, revoke.json()["type"]) == (404, P + "key-not-found")
+    assert (state.status_code, state.json()["type"]) == (422, P + "validation-failed")
+    assert elsewhere.json()["errors"][0]["type"] == "server_owned"
+    assert other.get("/v1/admin/keys").status_code == 200
