@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test fuzz lint format postgres chromium clean
+.PHONY: install run test fuzz bench lint format postgres chromium wrk clean
 
 $(BIN)/mutual-aid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(BIN)/mutual-aid postgres chromium lint  ## Lint, type-check and run ever
 fuzz: $(BIN)/mutual-aid  ## Schemathesis over the whole OpenAPI, all checks, 100 examples each
 	scripts/fuzz.sh 100
 
+bench: $(BIN)/mutual-aid postgres wrk  ## The performance suite (about 15 minutes); writes bench/RESULTS.md
+	$(BIN)/python -m bench.suite --results bench/RESULTS.md
+
 lint: $(BIN)/mutual-aid
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,6 +41,10 @@ postgres:  ## The tests start their own PostgreSQL server; install it where it i
 chromium:  ## The status-board test drives a real headless Chromium; install it where missing
 	@command -v chromium >/dev/null || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+wrk:  ## The load generator of the performance suite; install it where missing
+	@command -v wrk >/dev/null || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

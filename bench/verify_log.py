@@ -13,6 +13,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
@@ -31,23 +32,28 @@ def fill(services: object, events: int) -> None:
     """Incidents of 100 events each, saved in one go per incident (fast to write)."""
     ledger = services.ledger  # type: ignore[attr-defined]
     for n in range(events // EVENTS_PER_INCIDENT):
-        book = ledger.book(T0)
-        incident = Incident.open(
-            case_number=f"B-{n}",
-            nature="bench",
-            kind="emergency",
-            location="x",
-            request=ask(),
-            actor=REQUESTER,
-            occurred_at=T0,
-            book=book,
-        )
-        incident.approve(1, REQUESTER, T0, book)
-        incident.respond(1, partial_response(), RESPONDER, T0, book)
-        for note in range(EVENTS_PER_INCIDENT - 4):
-            at = T0 + timedelta(seconds=note)
-            incident.record_involvement(1, "D-0", f"note {note}", "", RESPONDER, at)
-        ledger.save(incident)
+        ledger.save(incident_of(ledger, f"B-{n}", EVENTS_PER_INCIDENT))
+
+
+def incident_of(ledger: Any, case_number: str, events: int) -> Incident:
+    """An incident of ``events`` events: opened, approved, answered, then involvement notes."""
+    book = ledger.book(T0)
+    incident = Incident.open(
+        case_number=case_number,
+        nature="bench",
+        kind="emergency",
+        location="x",
+        request=ask(),
+        actor=REQUESTER,
+        occurred_at=T0,
+        book=book,
+    )
+    incident.approve(1, REQUESTER, T0, book)
+    incident.respond(1, partial_response(), RESPONDER, T0, book)
+    for note in range(events - 4):
+        at = T0 + timedelta(seconds=note)
+        incident.record_involvement(1, "D-0", f"note {note}", "", RESPONDER, at)
+    return incident
 
 
 def rate(count: int, seconds: float) -> str:

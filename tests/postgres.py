@@ -44,7 +44,7 @@ def find_bindir() -> Path:
     )
     if initdb is None:
         raise RuntimeError("PostgreSQL is not installed: apt-get install -y postgresql")
-    return Path(initdb).parent
+    return Path(initdb).resolve().parent  # the real folder, where pgbench lives too
 
 
 def as_postgres(command: list[str]) -> list[str]:
@@ -58,7 +58,8 @@ def free_port() -> int:
         return port
 
 
-def start_cluster() -> Cluster:
+def start_cluster(durable: bool = False) -> Cluster:
+    """``durable``: fsync on, as in production (the benchmarks); the tests run without."""
     bindir = find_bindir()
     base = Path(tempfile.mkdtemp(prefix="mal-pg-"))
     if os.geteuid() == 0:
@@ -72,7 +73,7 @@ def start_cluster() -> Cluster:
         capture_output=True,
     )
     settings = f"port={port}\nlisten_addresses='127.0.0.1'\nunix_socket_directories='{base}'\n"
-    settings += "max_connections=300\nfsync=off\n"
+    settings += "max_connections=300\n" + ("" if durable else "fsync=off\n")
     with open(cluster.datadir / "postgresql.conf", "a") as conf:
         conf.write(settings)
     cluster.start()
