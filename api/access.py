@@ -3,40 +3,66 @@
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Auditor, ReadConnection
 from api.problems import problem_responses
-from app.access_log import entries_of, record
+from app.access_log import entries_of
 
 log = logging.getLogger(__name__)
 ERRORS = problem_responses(403, 422)
 router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)
 
 
-class AccessLogMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        principal = getattr(request.state, "principal", None)
-        entry = {
-            "agency": principal.agency if principal else None,
-            "key_id": principal.key_id if principal else None,
-            "role": principal.role.value if principal else None,
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "source": request.client.host if request.client else None,
-        }
+class AccessLogMiddleware:
+    """Records every request before its answer leaves: the entry is committed when the
+    answer's first byte is sent (a plain ASGI middleware: no extra task per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def logged(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                await record(scope, message["status"])
+            await send(message)
+
         try:
-            await run_in_threadpool(record, request.app.state.services.read_models, entry)
-        except SQLAlchemyError:
-            # The database is down (the answer is already a 503): keep the entry in the
-            # process log rather than turn the answer into an error.
-            log.error("access log unavailable; entry: %s", entry)
-        return response
+            await self.app(scope, receive, logged)
+        except Exception:
+            if not started:
+                await record(scope, 500)
+            raise
+
+
+async def record(scope: Scope, status: int) -> None:
+    principal = scope.get("state", {}).get("principal")
+    client = scope.get("client")
+    entry = {
+        "agency": principal.agency if principal else None,
+        "key_id": principal.key_id if principal else None,
+        "role": principal.role.value if principal else None,
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "source": client[0] if client else None,
+    }
+    try:
+        await run_in_threadpool(scope["app"].state.access_log.record, entry)
+    except SQLAlchemyError:
+        # The database is down (the answer is already a 503): keep the entry in the
+        # process log rather than turn the answer into an error.
+        log.error("access log unavailable; entry: %s", entry)
 
 
 @router.get("/access-log")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, StrictInt
 
 from api.deps import KeyAdmin, ServicesDep
@@ -72,19 +72,24 @@ def new_key(body: KeyBody, admin: KeyAdmin, s: ServicesDep) -> NewKey:
 
 
 @router.post("/{key_id}/revoke")
-def revoke(key_id: KeyId, admin: KeyAdmin, s: ServicesDep) -> dict[str, str]:
-    """The key stops working now."""
+def revoke(key_id: KeyId, admin: KeyAdmin, s: ServicesDep, request: Request) -> dict[str, str]:
+    """The key stops working now (in other API processes within seconds)."""
     with key_of(admin.agency):
         end_key(s.read_models, key_id, datetime.now(UTC), admin.agency)
+    request.app.state.keys.forget()
     return {"key_id": key_id, "status": "revoked"}
 
 
 @router.post("/{key_id}/rotate", status_code=201)
-def rotate(key_id: KeyId, body: RotationBody, admin: KeyAdmin, s: ServicesDep) -> NewKey:
+def rotate(
+    key_id: KeyId, body: RotationBody, admin: KeyAdmin, s: ServicesDep, request: Request
+) -> NewKey:
     """A new key for the same role and holder; the old one works for the grace hours more."""
     with key_of(admin.agency):
         grace = timedelta(hours=body.grace_hours)
-        return NewKey(key=rotate_key(s.read_models, key_id, grace, admin.agency))
+        key = rotate_key(s.read_models, key_id, grace, admin.agency)
+    request.app.state.keys.forget()
+    return NewKey(key=key)
 
 
 @contextmanager

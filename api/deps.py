@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from api.guard import AuthGuard
 from api.problems import ApiProblem
-from app.keys import principal_of
+from app.keys import RecentKeys
 from app.ledger import Context, Idempotency, MutualAidLedger
 from app.principals import Principal, Scope
 from app.services import Services
@@ -50,7 +50,8 @@ def authenticated(
     guard: AuthGuard = request.app.state.guard
     source = request.client.host if request.client else "unknown"
     guard.check_source(source)
-    principal = principal_of(s.read_models, credentials.credentials) if credentials else None
+    keys: RecentKeys = request.app.state.keys
+    principal = keys.principal(credentials.credentials) if credentials else None
     request.state.principal = principal  # for the access log
     if principal is None:
         if credentials:  # a wrong key is a guess; no key at all is not

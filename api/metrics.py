@@ -15,7 +15,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.services import Services
 
@@ -75,23 +75,40 @@ class StoreCollector(Collector):
         return (datetime.now(UTC) - recorded).total_seconds()
 
 
-class MetricsMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        metrics: Metrics = request.app.state.metrics
+class MetricsMiddleware:
+    """Counts and times every request (a plain ASGI middleware: no extra task per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        path, name = route_of(request)
-        metrics.latency.labels(request.method, path).observe(time.perf_counter() - start)
-        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        if request.method == "POST" and response.status_code < 300:
-            metrics.commands.labels(name).inc()
-        return response
+
+        async def measured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                count(scope, message["status"], time.perf_counter() - start)
+            await send(message)
+
+        await self.app(scope, receive, measured)
 
 
-def route_of(request: Request) -> tuple[str, str]:
+def count(scope: Scope, status: int, seconds: float) -> None:
+    metrics: Metrics = scope["app"].state.metrics
+    method = scope["method"]
+    path, name = route_of(scope)
+    metrics.latency.labels(method, path).observe(seconds)
+    metrics.requests.labels(method, path, str(status)).inc()
+    if method == "POST" and status < 300:
+        metrics.commands.labels(name).inc()
+
+
+def route_of(scope: Scope) -> tuple[str, str]:
     """The matched route's template and name (the router leaves it in the scope), not the
     path, so incident ids do not explode the label space."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return getattr(route, "path", "unmatched"), getattr(route, "name", "unmatched")
 
 

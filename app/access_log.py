@@ -1,6 +1,9 @@
 """The access log: every request, allowed or refused, with who, what, when, outcome and
 source address. Append-only: the database refuses to change or delete an entry."""
 
+import queue
+import threading
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +27,61 @@ access_log = sa.Table(
 )
 
 
-def record(engine: Engine, entry: dict[str, Any]) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.insert(access_log).values(at=datetime.now(UTC), **entry))
+BATCH = 500
+
+
+class AccessLogWriter:
+    """Group commit: one thread writes the entries of many requests in one transaction, and
+    each request waits until its own entry is committed. No answer leaves before its entry is
+    durable, and concurrent requests neither take turns on the database nor wait on its lock.
+    """
+
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any]) -> None:
+        self._engine = engine
+        self._write_lock = write_lock
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
+        self._thread.start()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Blocks until the entry is committed; raises what the commit raised."""
+        pending = Pending({"at": datetime.now(UTC), **entry})
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error:
+            raise pending.error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (first := self._queue.get()) is not None:
+            batch = [first]
+            while len(batch) < BATCH and not self._queue.empty():
+                if (more := self._queue.get()) is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(more)
+            self._commit(batch)
+
+    def _commit(self, batch: list["Pending"]) -> None:
+        error = None
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                conn.execute(sa.insert(access_log), [p.entry for p in batch])
+        except Exception as failure:
+            error = failure
+        for pending in batch:
+            pending.error = error
+            pending.done.set()
+
+
+class Pending:
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = entry
+        self.done = threading.Event()
+        self.error: Exception | None = None
 
 
 def entries_of(

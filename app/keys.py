@@ -6,6 +6,7 @@ nothing to guess, and a lookup by hash needs no comparison of secrets.
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,32 @@ def principal_of(engine: Engine, key: str) -> Principal | None:
     with engine.connect() as conn:
         row = conn.execute(query).one_or_none()
     return Principal(row.key_hash[:ID_LENGTH], row.agency, Role(row.role)) if row else None
+
+
+class RecentKeys:
+    """Keys that worked in the last few seconds, so a request costs no key lookup. A key
+    revoked or expired in another process stops working within ``ttl`` seconds; revoking it
+    here (the admin API) stops it at once."""
+
+    def __init__(self, engine: Engine, ttl: float = 5.0) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        self._found: dict[str, tuple[Principal, float]] = {}
+
+    def principal(self, key: str) -> Principal | None:
+        hashed = hash_key(key)
+        found, until = self._found.get(hashed, (None, 0.0))
+        if found and until > time.monotonic():
+            return found
+        found = principal_of(self._engine, key)
+        if found:
+            self._found[hashed] = (found, time.monotonic() + self._ttl)
+        else:
+            self._found.pop(hashed, None)
+        return found
+
+    def forget(self) -> None:
+        self._found.clear()
 
 
 def list_keys(engine: Engine, agency: str | None = None) -> list[dict[str, Any]]:

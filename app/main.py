@@ -25,6 +25,8 @@ from api.guard import AuthGuard
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
+from app.access_log import AccessLogWriter
+from app.keys import RecentKeys
 from app.services import Services, build_services
 from app.settings import Settings
 
@@ -34,6 +36,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings)
         app.state.services = services
+        app.state.access_log = AccessLogWriter(services.read_models, services.read_model_writes)
+        app.state.keys = RecentKeys(services.read_models)
         app.state.metrics = Metrics(services)
         if settings.run_projections:
             for runner in services.runners:
@@ -41,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.access_log.close)
             await run_in_threadpool(services.close)
 
     app = FastAPI(

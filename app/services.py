@@ -1,7 +1,10 @@
 """Builds the running parts of the service from its settings; nothing is built at import."""
 
 import logging
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,6 +35,9 @@ class Services:
     read_models: Engine
     projection: ProjectionRunner
     sealer: ProjectionRunner
+    # SQLite admits one writer at a time and makes the others sleep and retry; the writers of
+    # this process (projections, seals, access log) take turns on this lock instead.
+    read_model_writes: AbstractContextManager[Any]
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -72,6 +78,9 @@ def build_services(settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
     upgrade_to_head(engine, settings.migrations_dir)
+    writes: AbstractContextManager[Any] = (
+        nullcontext() if settings.uses_postgres else threading.Lock()
+    )
     ledger = MutualAidLedger(
         settings.event_store_env(), directory, retries=settings.command_retries
     )
@@ -83,6 +92,8 @@ def build_services(settings: Settings) -> Services:
         incident_view.apply_all,
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
+        linger_seconds=settings.projection_linger_seconds,
+        write_lock=writes,
     )
     sealer = ProjectionRunner(
         SEAL_PROJECTION,
@@ -92,6 +103,8 @@ def build_services(settings: Settings) -> Services:
         seals.seal_all,
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
+        linger_seconds=settings.seal_linger_seconds,
+        write_lock=writes,
     )
 
     def wake(position: int) -> None:
@@ -101,7 +114,7 @@ def build_services(settings: Settings) -> Services:
     ledger.on_saved = wake
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
-    return Services(settings, ledger, engine, projection, sealer)
+    return Services(settings, ledger, engine, projection, sealer, writes)
 
 
 def read_model_engine(settings: Settings) -> Engine:

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     run_projections: bool = True
     projection_batch_size: int = Field(default=500, ge=1, le=10_000)
     projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # After a write wakes them, the runners wait this long so that writes arriving together
+    # share one transaction. Reads wait on the projection (min_position), so it lingers
+    # briefly; seals are only waited for by verification and checkpoints.
+    aggregate_cache_size: int = Field(default=1000, ge=1, le=1_000_000)
+    projection_linger_seconds: float = Field(default=0.01, ge=0, le=1)
+    seal_linger_seconds: float = Field(default=0.2, ge=0, le=10)
     # How long a read with ?min_position waits for the projections to catch up.
     read_wait_seconds: float = Field(default=5.0, ge=0, le=30)
     command_retries: int = Field(default=5, ge=1, le=50)
@@ -89,7 +95,12 @@ class Settings(BaseSettings):
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` environment; persistence is always explicit, never in memory."""
-        create = {"CREATE_TABLE": "y" if self.create_tables else "n"}
+        create = {
+            "CREATE_TABLE": "y" if self.create_tables else "n",
+            # Incidents recently written stay in memory; each load reads only the events
+            # recorded since (by any process), so a long incident costs as little as a short.
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+        }
         if not self.database_url:
             return {
                 **create,

@@ -4,7 +4,8 @@ A batch's rows and the new tracking position commit in one transaction, and the 
 moves by compare-and-set, so a second consumer (or a rebuild running beside a live runner) can
 never apply an event twice: its commit fails and rolls back. Polling over
 ``select_notifications`` works on both stores (SQLite has no subscription); writers in this
-process wake the runner at once, so a write is usually projected within milliseconds.
+process wake the runner, which lingers a moment so that the writes arriving together are
+projected in one transaction: under load a batch holds many events, not one.
 
 On PostgreSQL the library's recorder locks the events table for every insert, so log positions
 become visible in commit order and reading ``id > last`` never skips an event.
@@ -14,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +45,8 @@ class ProjectionRunner:
         apply: Apply,
         batch_size: int = 500,
         poll_seconds: float = 0.5,
+        linger_seconds: float = 0.0,
+        write_lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.name = name
         self._recorder = recorder
@@ -51,6 +55,8 @@ class ProjectionRunner:
         self._apply = apply
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._linger_seconds = linger_seconds
+        self._write_lock = write_lock or nullcontext()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._advanced = threading.Condition()
@@ -114,11 +120,12 @@ class ProjectionRunner:
                 # The database may be down or another consumer ahead: wait and try again.
                 log.exception("projection %s failed; retrying", self.name)
                 self._stop.wait(self._poll_seconds)
-            self._wake.wait(self._poll_seconds)
+            if self._wake.wait(self._poll_seconds):
+                self._stop.wait(self._linger_seconds)
             self._wake.clear()
 
     def _apply_next_batch(self) -> int:
-        with self._engine.begin() as conn:
+        with self._write_lock, self._engine.begin() as conn:
             start = read_position(conn, self.name)
             batch = self._recorder.select_notifications(
                 start=start, limit=self._batch_size, inclusive_of_start=False
