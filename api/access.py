@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import Auditor, ReadConnection
+from api.deps import Auditor, ServicesDep
 from api.problems import problem_responses
 from app.access_log import entries_of
 
@@ -68,10 +68,11 @@ async def record(scope: Scope, status: int) -> None:
 @router.get("/access-log")
 def access_entries(
     auditor: Auditor,
-    conn: ReadConnection,
+    s: ServicesDep,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Requests made with the auditor's agency's keys, allowed or refused, oldest first; every
     request for a state auditor. This read is logged too."""
-    return entries_of(conn, auditor.sees, after, limit)
+    with s.access_log.connect() as conn:
+        return entries_of(conn, auditor.sees, after, limit)

@@ -1,9 +1,14 @@
 """The access log: every request, allowed or refused, with who, what, when, outcome and
-source address. Append-only: the database refuses to change or delete an entry."""
+source address. Append-only: the database refuses to change or delete an entry.
+
+On PostgreSQL it is a table of the read-model database (alembic revisions 0006 and 0008). On
+SQLite it has a file of its own, made here at start with the same table and triggers, so that
+its writer never waits on the projections' (SQLite admits one writer per file). Entries that
+revisions before 0009 kept in the read-model file are copied over once.
+"""
 
 import queue
 import threading
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +32,25 @@ access_log = sa.Table(
 )
 
 
+IMMUTABLE = "access log entries are immutable"
+
+
+def prepare_sqlite_store(engine: Engine, read_models: Engine) -> None:
+    with engine.begin() as conn:
+        access_log.create(conn, checkfirst=True)
+        for action in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS access_log_no_{action.lower()} BEFORE {action}"
+                f" ON access_log BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END"
+            )
+        if conn.execute(sa.select(access_log.c.id).limit(1)).first() is None:
+            with read_models.connect() as old:
+                earlier = [dict(r) for r in old.execute(sa.select(access_log)).mappings()]
+            if earlier:
+                conn.execute(sa.insert(access_log), earlier)
+    read_models.dispose()
+
+
 BATCH = 500
 
 
@@ -36,9 +60,8 @@ class AccessLogWriter:
     durable, and concurrent requests neither take turns on the database nor wait on its lock.
     """
 
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any]) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._write_lock = write_lock
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
         self._thread.start()
@@ -68,7 +91,7 @@ class AccessLogWriter:
     def _commit(self, batch: list["Pending"]) -> None:
         error = None
         try:
-            with self._write_lock, self._engine.begin() as conn:
+            with self._engine.begin() as conn:
                 conn.execute(sa.insert(access_log), [p.entry for p in batch])
         except Exception as failure:
             error = failure

@@ -1,9 +1,15 @@
 """`mutual-aid`: serve the API, manage keys, run or rebuild the projections."""
 
+import ctypes
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,20 +31,48 @@ from projections.seals import StoredEvent
 cli = typer.Typer(no_args_is_help=True, help="Mutual Aid Ledger")
 
 
+class Projector(StrEnum):
+    PROCESS = "process"  # a worker process beside the API: a core of its own
+    THREAD = "thread"  # inside the API process, woken by each write
+
+
 @cli.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="API processes; >1 needs PostgreSQL")] = 1,
+    projector: Annotated[Projector, typer.Option(help="Where the projections run")] = (
+        Projector.PROCESS
+    ),
 ) -> None:
-    """Serve the HTTP API (settings from MAL_* environment variables)."""
+    """Serve the HTTP API (settings from MAL_* environment variables). With projections on
+    (MAL_RUN_PROJECTIONS), a projection worker runs beside the API and stops with it."""
     settings = Settings()
-    if workers > 1 and (settings.run_projections or not settings.uses_postgres):
-        raise typer.BadParameter(
-            "several workers need PostgreSQL and MAL_RUN_PROJECTIONS=false "
-            "(run one `mutual-aid project` worker instead)"
-        )
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    in_thread = settings.run_projections and projector == Projector.THREAD
+    if workers > 1 and (in_thread or not settings.uses_postgres):
+        raise typer.BadParameter("several workers need PostgreSQL and --projector process")
+    worker = None
+    if settings.run_projections and projector == Projector.PROCESS:
+        worker = subprocess.Popen([CLI, "project"], preexec_fn=die_with_parent)
+        os.environ["MAL_RUN_PROJECTIONS"] = "false"  # for the API processes uvicorn starts
+    try:
+        uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    finally:
+        if worker:
+            worker.terminate()
+            worker.wait()
+
+
+CLI = str(Path(sys.argv[0]).resolve())
+
+
+def die_with_parent() -> None:
+    """In the child, before it runs: the kernel sends it SIGTERM when the parent dies, even
+    by SIGKILL, so a crashed server never leaves a projection worker behind."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 @cli.command("create-key")

@@ -36,7 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings)
         app.state.services = services
-        app.state.access_log = AccessLogWriter(services.read_models, services.read_model_writes)
+        app.state.access_log = AccessLogWriter(services.access_log)
         app.state.keys = RecentKeys(services.read_models)
         app.state.metrics = Metrics(services)
         if settings.run_projections:

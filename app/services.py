@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Notification
 from sqlalchemy.engine import Engine
 
+from app.access_log import prepare_sqlite_store
 from app.ledger import MutualAidLedger
 from app.migrations import upgrade_to_head
 from app.policy_files import load_directory
@@ -38,6 +39,9 @@ class Services:
     # SQLite admits one writer at a time and makes the others sleep and retry; the writers of
     # this process (projections, seals, access log) take turns on this lock instead.
     read_model_writes: AbstractContextManager[Any]
+    # The append-only access log: the read-model database on PostgreSQL; on SQLite a file of
+    # its own, so that logging a request never waits on a projection's write.
+    access_log: Engine
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -70,6 +74,7 @@ class Services:
             runner.stop()
         self.ledger.close()
         self.read_models.dispose()
+        self.access_log.dispose()
 
 
 def build_services(settings: Settings) -> Services:
@@ -102,7 +107,7 @@ def build_services(settings: Settings) -> Services:
         engine,
         seals.seal_all,
         batch_size=settings.projection_batch_size,
-        poll_seconds=settings.projection_poll_seconds,
+        poll_seconds=settings.seal_poll_seconds,
         linger_seconds=settings.seal_linger_seconds,
         write_lock=writes,
     )
@@ -114,11 +119,19 @@ def build_services(settings: Settings) -> Services:
     ledger.on_saved = wake
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
-    return Services(settings, ledger, engine, projection, sealer, writes)
+    return Services(settings, ledger, engine, projection, sealer, writes, access_engine(settings))
 
 
-def read_model_engine(settings: Settings) -> Engine:
-    url = settings.read_model_url()
+def access_engine(settings: Settings) -> Engine:
+    if settings.uses_postgres:
+        return read_model_engine(settings)
+    engine = read_model_engine(settings, f"sqlite:///{settings.data_dir / 'access_log.sqlite'}")
+    prepare_sqlite_store(engine, read_model_engine(settings))
+    return engine
+
+
+def read_model_engine(settings: Settings, url: str | None = None) -> Engine:
+    url = url or settings.read_model_url()
     if settings.uses_postgres:
         timeout = f"-c statement_timeout={settings.query_timeout_ms}"
         return sa.create_engine(

@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     # API processes, turn this off and run one `mutual-aid project` worker instead.
     run_projections: bool = True
     projection_batch_size: int = Field(default=500, ge=1, le=10_000)
-    projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # How often the runners look for new events when no write in their own process woke
+    # them: a projection worker beside the API processes learns of writes only this way.
+    projection_poll_seconds: float = Field(default=0.01, gt=0, le=60)
+    seal_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     # After a write wakes them, the runners wait this long so that writes arriving together
     # share one transaction. Reads wait on the projection (min_position), so it lingers
     # briefly; seals are only waited for by verification and checkpoints.

@@ -91,7 +91,8 @@ class ProjectionRunner:
             if remaining <= 0:
                 return False
             with self._advanced:
-                self._advanced.wait(min(remaining, 0.05))
+                # Woken at once by a runner in this process; another process's, by polling.
+                self._advanced.wait(min(remaining, 0.01))
         return True
 
     def wake(self, _position: int = 0) -> None:

@@ -1,16 +1,21 @@
 """Issue 6 (part): every request, allowed or refused, is in the append-only access log, and
 reading the log is itself logged."""
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
 from app.access_log import access_log
+from app.migrations import upgrade_to_head
+from app.services import build_services, read_model_engine
+from app.settings import Settings
 from tests.api import bodies
 from tests.api.conftest import Service
 
 
 def logged(service: Service) -> list[tuple[str | None, str | None, str, str, int]]:
-    with service.services.read_models.connect() as conn:
+    with service.services.access_log.connect() as conn:
         rows = conn.execute(sa.select(access_log).order_by(access_log.c.id)).mappings()
         return [(r["agency"], r["role"], r["method"], r["path"], r["status"]) for r in rows]
 
@@ -47,7 +52,7 @@ def test_every_request_allowed_or_refused_is_logged_with_who_and_outcome(service
 def test_an_access_log_entry_cannot_be_changed_or_removed(service: Service) -> None:
     service.client.get("/healthz")
 
-    with service.services.read_models.connect() as conn:
+    with service.services.access_log.connect() as conn:
         for statement in (sa.update(access_log).values(status=200), sa.delete(access_log)):
             with pytest.raises(sa.exc.DatabaseError, match="immutable"):
                 conn.execute(statement)
@@ -68,3 +73,25 @@ def test_a_write_is_logged_once_with_its_answer(service: Service) -> None:
         f"/v1/incidents/{incident}/requests/1/approve",
         200,
     )
+
+
+def test_on_sqlite_entries_kept_in_the_read_model_file_move_to_the_access_log_file(
+    sqlite_settings: Settings,
+) -> None:
+    sqlite_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    old = read_model_engine(sqlite_settings)
+    upgrade_to_head(old, sqlite_settings.migrations_dir)
+    entry = {"at": datetime.now(UTC), "method": "GET", "path": "/v1/board", "status": 200}
+    with old.begin() as conn:
+        conn.execute(sa.insert(access_log).values(**entry))
+    old.dispose()
+
+    services = build_services(sqlite_settings)
+    try:
+        with services.access_log.connect() as conn:
+            paths = conn.execute(sa.select(access_log.c.path)).scalars().all()
+            with pytest.raises(sa.exc.DatabaseError, match="immutable"):
+                conn.execute(sa.delete(access_log))
+    finally:
+        services.close()
+    assert paths == ["/v1/board"]

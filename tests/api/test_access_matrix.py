@@ -290,7 +290,7 @@ def test_every_endpoint_asks_for_a_key_and_every_request_is_logged(service: Serv
 
 def assert_every_request_logged(service: Service) -> None:
     """Must show 5: one access log entry per request sent, allowed or refused, in order."""
-    with service.services.read_models.connect() as conn:
+    with service.services.access_log.connect() as conn:
         logged = conn.execute(sa.select(access_log.c.path).order_by(access_log.c.id)).scalars()
         assert list(logged) == SENT
 
