@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from app.keys import create_key
 from app.services import build_services, read_model_engine
 from app.settings import Settings
+from bench.results import write_section
 from bench.verify_log import incident_of
 from domain.incident import Incident
 from projections.tables import projection_tracking
@@ -48,7 +49,6 @@ BENCH = Path(__file__).parent
 CLI = str(Path(sys.executable).parent / "mutual-aid")
 UVICORN = str(Path(sys.executable).parent / "uvicorn")
 STEPS_PER_INCIDENT = 7  # bench/commands.lua
-MARKER = "<!-- bench.suite -->"
 
 
 @dataclass
@@ -173,8 +173,8 @@ def wrk(url: str, script: str, clients: int, seconds: int, env: dict[str, str]) 
     )
     return Load(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=millis(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        p99_ms=millis(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=millis(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),  # type: ignore[union-attr]
+        p99_ms=millis(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),  # type: ignore[union-attr]
         errors=(int(errors.group(1)) if errors else 0)
         + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
     )
@@ -553,7 +553,6 @@ def write(path: Path, report: Report, run: Run) -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     head = "| measurement | processes | clients | rate | p50 ms | p99 ms | errors | of ceiling |"
     lines = [
-        MARKER,
         f"## Performance suite ({datetime.now(UTC):%Y-%m-%d}, {machine})",
         "",
         f"`python -m bench.suite`: {run.seconds} s per load, wrk as the load generator on the",
@@ -565,12 +564,8 @@ def write(path: Path, report: Report, run: Run) -> None:
         *(f"| {' | '.join(row)} |" for row in report.rows),
         "",
         *(f"- {note}" for note in report.notes),
-        MARKER,
     ]
-    text = path.read_text() if path.exists() else ""
-    before, _, rest = text.partition(MARKER)
-    _, _, after = rest.partition(MARKER)
-    path.write_text(before + "\n".join(lines) + after)
+    write_section(path, "bench.suite", "\n".join(lines))
 
 
 if __name__ == "__main__":

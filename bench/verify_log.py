@@ -22,6 +22,7 @@ from app.audit import public_key_of
 from app.audit_store import make_checkpoint, stored_events, verify_store
 from app.services import build_services
 from app.settings import Settings
+from bench.results import write_section
 from domain.incident import Incident
 from tests.scenarios import REQUESTER, RESPONDER, T0, ask, partial_response
 
@@ -118,7 +119,7 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.results:
-        args.results.write_text(report)
+        write_section(args.results, "bench.verify_log", report)
 
 
 if __name__ == "__main__":
