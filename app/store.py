@@ -255,8 +255,11 @@ SERVICE_ROLE_GRANTS = [
     "GRANT SELECT, INSERT ON {schema}.idempotency_keys TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.incidents, {schema}.assistance_requests,"
-    " {schema}.officers, {schema}.withdrawals, {schema}.obligations,"
+    " {schema}.officers, {schema}.withdrawals, {schema}.obligations, {schema}.parties,"
     " {schema}.projection_tracking TO {role}",
+    # Append-only records: the triggers refuse changes, and the role gets no right to try.
+    "GRANT SELECT, INSERT ON {schema}.access_log, {schema}.event_seals, {schema}.checkpoints"
+    " TO {role}",
     "GRANT SELECT ON {schema}.api_keys, {schema}.alembic_version TO {role}",
 ]
 

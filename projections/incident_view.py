@@ -20,6 +20,7 @@ from projections.tables import (
     incidents,
     obligations,
     officers,
+    parties,
     withdrawals,
 )
 
@@ -59,10 +60,19 @@ def incident_opened(conn: Connection, e: Incident.IncidentOpened) -> None:
             position=0,
         )
     )
+    conn.execute(
+        sa.insert(parties).values(
+            agency=e.actor.agency,
+            incident_id=e.originator_id,
+            role="requester",
+            opened_at=e.occurred_at,
+        )
+    )
 
 
 def assistance_requested(conn: Connection, e: Incident.AssistanceRequested) -> None:
     d = e.details
+    add_responder(conn, e.originator_id, d.agency)
     conn.execute(
         sa.insert(assistance_requests).values(
             incident_id=e.originator_id,
@@ -245,6 +255,22 @@ def incident_closed(conn: Connection, e: Incident.IncidentClosed) -> None:
             closed_at=e.occurred_at,
         )
     )
+
+
+def add_responder(conn: Connection, incident_id: Any, agency: str) -> None:
+    """Once per agency: one asked again (after declining) is already a party."""
+    p = parties.c
+    known = sa.select(p.agency).where(p.agency == agency, p.incident_id == incident_id)
+    if conn.execute(known).first() is None:
+        opened = sa.select(incidents.c.opened_at).where(incidents.c.incident_id == incident_id)
+        conn.execute(
+            sa.insert(parties).values(
+                agency=agency,
+                incident_id=incident_id,
+                role="responder",
+                opened_at=conn.execute(opened).scalar_one(),
+            )
+        )
 
 
 HANDLERS: dict[type[Any], Handler] = {

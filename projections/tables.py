@@ -129,6 +129,18 @@ obligations = sa.Table(
     sa.Column("fulfilments", sa.JSON, nullable=False),
 )
 
+# Who is party to which incident, as requester or asked, in list order: an agency's page of
+# incidents is one walk down (agency, opened_at, incident_id), however long the log grows.
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("incident_id", sa.Uuid, primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("opened_at", Stamp(), nullable=False),
+    sa.Index("ix_parties_page", "agency", "opened_at", "incident_id"),
+)
+
 # Position of each projection in the event log; written in the same transaction as its rows.
 projection_tracking = sa.Table(
     "projection_tracking",
@@ -137,4 +149,4 @@ projection_tracking = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
-READ_MODEL_TABLES = (incidents, assistance_requests, officers, withdrawals, obligations)
+READ_MODEL_TABLES = (incidents, assistance_requests, officers, withdrawals, obligations, parties)

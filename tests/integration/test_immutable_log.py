@@ -8,6 +8,7 @@ import pytest
 
 from app.services import build_services
 from app.settings import Settings
+from app.access_log import AccessLogWriter
 from app.store import grant_service_role
 from tests.scenarios import full_incident
 
@@ -76,6 +77,10 @@ def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_the
     service = build_services(Settings(database_url=as_service, create_tables=False))
     full_incident(service.ledger, "K-1")
     assert service.projection.run_until_caught_up() == 8
+    assert service.sealer.run_until_caught_up() == 8
+    access_log = AccessLogWriter(service.access_log)
+    access_log.record({"method": "GET", "path": "/", "status": 200})
+    access_log.close()
     service.close()
     with psycopg.connect(as_service, autocommit=True) as conn:
         for statement in (

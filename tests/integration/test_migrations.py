@@ -2,15 +2,18 @@
 the code describes, on both stores, and upgrading twice is harmless."""
 
 from datetime import UTC, datetime
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
 
+from alembic import command
 from app.access_log import access_log
 from app.migrations import upgrade_to_head
 from app.services import read_model_engine
 from app.settings import Settings
-from projections.tables import metadata
+from projections.tables import assistance_requests, incidents, metadata, parties
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -44,3 +47,60 @@ def test_the_access_log_stays_append_only_after_every_revision(settings: Setting
             conn.execute(sa.update(access_log).values(status=500))
     finally:
         engine.dispose()
+
+
+def test_revision_0009_lists_the_parties_of_incidents_already_projected(
+    settings: Settings,
+) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = read_model_engine(settings)
+    config = Config(str(settings.migrations_dir / "alembic.ini"))
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0008")
+            conn.execute(sa.insert(incidents), [incident_row(INCIDENT)])
+            conn.execute(sa.insert(assistance_requests), [request_row(1), request_row(2)])
+            command.upgrade(config, "head")
+            found = conn.execute(sa.select(parties.c.agency, parties.c.role)).all()
+    finally:
+        engine.dispose()
+    assert sorted(found) == [("KCSD", "responder"), ("KPD", "requester")]
+
+
+INCIDENT = uuid4()
+
+
+def incident_row(incident_id: UUID) -> dict[str, object]:
+    return {
+        "incident_id": incident_id,
+        "case_number": "K-1",
+        "requesting_agency": "KPD",
+        "nature": "n",
+        "kind": "emergency",
+        "location": "l",
+        "status": "open",
+        "opened_by": {},
+        "opened_at": T0,
+        "recorded_at": T0,
+        "version": 2,
+        "position": 2,
+    }
+
+
+def request_row(number: int) -> dict[str, object]:
+    """KCSD asked twice (after declining): one party row all the same."""
+    return {
+        "incident_id": INCIDENT,
+        "number": number,
+        "agency": "KCSD",
+        "status": "requested",
+        "resources": [],
+        "needed_at": T0,
+        "location": "l",
+        "report_to": "r",
+        "facts": "f",
+        "requested_by": {},
+        "requested_at": T0,
+        "deployed": {},
+    }
