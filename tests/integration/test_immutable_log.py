@@ -6,9 +6,9 @@ import sqlite3
 import psycopg
 import pytest
 
+from app.access_log import AccessLogWriter
 from app.services import build_services
 from app.settings import Settings
-from app.access_log import AccessLogWriter
 from app.store import grant_service_role
 from tests.scenarios import full_incident
 
