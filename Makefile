@@ -22,7 +22,7 @@ test: $(BIN)/mutual-aid postgres chromium lint  ## Lint, type-check and run ever
 fuzz: $(BIN)/mutual-aid  ## Schemathesis over the whole OpenAPI, all checks, 100 examples each
 	scripts/fuzz.sh 100
 
-bench: $(BIN)/mutual-aid postgres wrk  ## The performance suite (about 15 minutes); writes bench/RESULTS.md
+bench: $(BIN)/mutual-aid postgres wrk  ## The performance suite (about 25 minutes); writes bench/RESULTS.md
 	$(BIN)/python -m bench.suite --results bench/RESULTS.md
 
 lint: $(BIN)/mutual-aid

@@ -2,7 +2,7 @@
 this machine, written to bench/RESULTS.md. It starts what it needs: a durable PostgreSQL
 (fsync on), SQLite in temp folders, uvicorn processes, and wrk as the load generator.
 
-    .venv/bin/python -m bench.suite --results bench/RESULTS.md     # about 15 minutes
+    .venv/bin/python -m bench.suite --results bench/RESULTS.md     # about 25 minutes
     .venv/bin/python -m bench.suite --smoke                         # seconds: it runs, that's all
 """
 
