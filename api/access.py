@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import Auditor, ServicesDep
+from api.deps import MAX_POSITION, Auditor, ServicesDep
 from api.problems import problem_responses
 from app.access_log import entries_of
 
@@ -69,7 +69,7 @@ async def record(scope: Scope, status: int) -> None:
 def access_entries(
     auditor: Auditor,
     s: ServicesDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Requests made with the auditor's agency's keys, allowed or refused, oldest first; every

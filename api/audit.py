@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
-from api.deps import Auditor, Ledger, ServicesDep, StateAuditor
+from api.deps import MAX_POSITION, Auditor, Ledger, ServicesDep, StateAuditor
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from api.schemas.reads import (
@@ -46,7 +46,7 @@ def history(
     incident_id: UUID,
     auditor: Auditor,
     ledger: Ledger,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> History:
     """Every event the auditor's agency may see, in order, with its log position and a
@@ -78,8 +78,8 @@ def as_of(
     incident_id: UUID,
     auditor: Auditor,
     ledger: Ledger,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    position: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
+    position: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     recorded_at: Moment | None = None,
     occurred_at: Moment | None = None,
 ) -> AsOf:

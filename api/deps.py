@@ -22,6 +22,9 @@ from domain.errors import IncidentNotFound
 from domain.values import Actor
 from projections.queries import IncidentRows, incident_rows
 
+# Log positions and versions are 64-bit integers in both stores; a larger one names nothing.
+MAX_POSITION = 2**63 - 1
+
 bearer = HTTPBearer(
     auto_error=False, description="An API key created with `mutual-aid create-key`."
 )
@@ -162,7 +165,8 @@ Pre = Annotated[Preconditions, Depends(preconditions)]
 def read_connection(
     s: ServicesDep,
     min_position: Annotated[
-        int | None, Query(ge=0, description="Wait until the projections reach this position.")
+        int | None,
+        Query(ge=0, le=MAX_POSITION, description="Wait until the projections reach this position."),
     ] = None,
 ) -> Iterator[Connection]:
     if min_position and min_position > (s.ledger.recorder.max_notification_id() or 0):

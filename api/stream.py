@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import entry
-from api.deps import Ledger, Reader
+from api.deps import MAX_POSITION, Ledger, Reader
 from api.problems import problem_responses
 from app.ledger import MutualAidLedger
 from domain.incident import Incident
@@ -33,8 +33,10 @@ async def stream(
     request: Request,
     reader: Reader,
     ledger: Ledger,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
-    after: Annotated[int, Query(ge=0, description="Start after this position")] = 0,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_POSITION)] = None,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="Start after this position")
+    ] = 0,
 ) -> StreamingResponse:
     """Events of the incidents the caller is a party to, from after the given position."""
     start = last_event_id if last_event_id is not None else after

@@ -25,7 +25,10 @@ run() {
     --checks all --max-examples "$examples" --seed 1 --generation-deterministic \
     --exclude-path /v1/stream -H "Authorization: Bearer $1" "${@:2}"
 }
-run "$cad" --exclude-path-regex "$audit|^/v1/(audit|admin)/"
-run "$auditor" --include-path-regex "$audit"
-run "$state" --include-path-regex '^/v1/audit/'
-run "$admin" --include-path-regex '^/v1/admin/'
+# Every role's run goes ahead; the script fails at the end if any run found a failure.
+failed=0
+run "$cad" --exclude-path-regex "$audit|^/v1/(audit|admin)/" || failed=1
+run "$auditor" --include-path-regex "$audit" || failed=1
+run "$state" --include-path-regex '^/v1/audit/' || failed=1
+run "$admin" --include-path-regex '^/v1/admin/' || failed=1
+exit $failed

@@ -95,3 +95,22 @@ def test_on_sqlite_entries_kept_in_the_read_model_file_move_to_the_access_log_fi
     finally:
         services.close()
     assert paths == ["/v1/board"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/access-log", {"after": 2**70}),
+        ("/v1/incidents", {"min_position": 2**70}),
+        ("/v1/stream", {"after": 2**70}),
+    ],
+)
+def test_a_position_beyond_any_64_bit_log_is_refused(
+    sqlite_service: Service, path: str, params: dict[str, int]
+) -> None:
+    answer = sqlite_service.auditor("KPD").get(path, **params)
+
+    assert (answer.status_code, answer.json()["type"]) == (
+        422,
+        "urn:mutual-aid-ledger:problem:validation-failed",
+    )

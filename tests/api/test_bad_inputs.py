@@ -1,9 +1,12 @@
 """Issue 2, must show 4: every bad input gets its 4xx problem response and leaves the log
 unchanged. The incident under test is open, approved, and partially answered by KCSD."""
 
+import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -58,6 +61,9 @@ def by_kpd(path: str, **fields: Any) -> Callable[[World], Any]:
 
 
 LINE = {"resource": "patrol_officer", "quantity": 1}
+CURSOR_PAST_UTC = base64.urlsafe_b64encode(
+    json.dumps(["9999-12-31T23:59:59-14:00", str(uuid4())]).encode()
+).decode()
 CASES = {
     "malformed json": Case(
         lambda w: raw(w, "/requests/1/approve", b'{"actor": '), 400, "malformed-json"
@@ -110,6 +116,9 @@ CASES = {
         lambda w: w.kpd.post("/v1/incidents/not-a-uuid/close", bodies.stamped(outcome="x")),
         422,
         "validation-failed",
+    ),
+    "cursor at a time outside UTC": Case(
+        lambda w: w.kpd.get("/v1/incidents", cursor=CURSOR_PAST_UTC), 400, "bad-cursor"
     ),
     "unknown incident": Case(
         lambda w: w.kpd.post(
