@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.deps import MAX_POSITION, Auditor, ServicesDep
 from api.problems import problem_responses
@@ -17,35 +17,8 @@ ERRORS = problem_responses(403, 422)
 router = APIRouter(prefix="/v1", tags=["audit"], responses=ERRORS)
 
 
-class AccessLogMiddleware:
-    """Records every request before its answer leaves: the entry is committed when the
-    answer's first byte is sent (a plain ASGI middleware: no extra task per request)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def logged(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                await record(scope, message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, logged)
-        except Exception:
-            if not started:
-                await record(scope, 500)
-            raise
-
-
-async def record(scope: Scope, status: int) -> None:
+async def record(scope: Scope, status: int, _seconds: float) -> None:
+    """Commit the request's access log entry; the answer waits for it (see api/answers.py)."""
     principal = scope.get("state", {}).get("principal")
     client = scope.get("client")
     entry = {

@@ -1,7 +1,6 @@
 """Prometheus metrics: requests and latencies per endpoint, commands per type, projection
 lag (events and seconds) and the size of the event store. Counters are per process."""
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -15,7 +14,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.services import Services
 
@@ -75,27 +74,8 @@ class StoreCollector(Collector):
         return (datetime.now(UTC) - recorded).total_seconds()
 
 
-class MetricsMiddleware:
-    """Counts and times every request (a plain ASGI middleware: no extra task per request)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-
-        async def measured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                count(scope, message["status"], time.perf_counter() - start)
-            await send(message)
-
-        await self.app(scope, receive, measured)
-
-
-def count(scope: Scope, status: int, seconds: float) -> None:
+async def count(scope: Scope, status: int, seconds: float) -> None:
+    """Count and time the request as its answer starts (see api/answers.py)."""
     metrics: Metrics = scope["app"].state.metrics
     method = scope["method"]
     path, name = route_of(scope)

@@ -20,11 +20,11 @@ from api import (
     statistics,
     stream,
 )
-from api.access import AccessLogMiddleware
+from api.answers import OnAnswer
 from api.guard import AuthGuard
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
-from api.metrics import Metrics, MetricsMiddleware
+from api.metrics import Metrics
 from app.access_log import AccessLogWriter
 from app.keys import RecentKeys
 from app.services import Services, build_services
@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Event-sourced record of law-enforcement mutual aid incidents.",
         lifespan=lifespan,
     )
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(OnAnswer, hook=access.record)
     app.add_middleware(SecurityHeaders, strict_transport=settings.environment == "production")
     if settings.cors_origins:
         app.add_middleware(
@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
             ],
             expose_headers=["ETag", "Location", "Retry-After"],
         )
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(OnAnswer, hook=metrics.count)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.guard = AuthGuard(settings.rate_limit_per_minute, lockout=settings.auth_lockout)
     problems.install(app)
