@@ -1,4 +1,5 @@
-"""Writes the access log for every request and serves an agency its own entries."""
+"""Writes the access log for every request and serves it to auditors (api/answers.py calls
+record as each answer starts)."""
 
 import logging
 from typing import Annotated, Any
