@@ -169,13 +169,8 @@ def read_connection(
         Query(ge=0, le=MAX_POSITION, description="Wait until the projections reach this position."),
     ] = None,
 ) -> Iterator[Connection]:
-    if min_position and min_position > (s.ledger.recorder.max_notification_id() or 0):
-        raise ApiProblem(
-            400,
-            "unknown-position",
-            "No event has been written at that position",
-            f"the log ends before position {min_position}; send a position a write returned",
-        )
+    if min_position and not s.projection.wait_for(min_position, 0):
+        check_written(s, min_position)
     if min_position and not s.projection.wait_for(min_position, s.settings.read_wait_seconds):
         raise ApiProblem(
             503,
@@ -186,6 +181,17 @@ def read_connection(
         )
     with s.read_models.connect() as conn:
         yield conn
+
+
+def check_written(s: Services, position: int) -> None:
+    """Only a position some write returned is worth waiting for."""
+    if position > (s.ledger.recorder.max_notification_id() or 0):
+        raise ApiProblem(
+            400,
+            "unknown-position",
+            "No event has been written at that position",
+            f"the log ends before position {position}; send a position a write returned",
+        )
 
 
 ReadConnection = Annotated[Connection, Depends(read_connection)]

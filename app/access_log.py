@@ -48,7 +48,6 @@ def prepare_sqlite_store(engine: Engine, read_models: Engine) -> None:
                 earlier = [dict(r) for r in old.execute(sa.select(access_log)).mappings()]
             if earlier:
                 conn.execute(sa.insert(access_log), earlier)
-    read_models.dispose()
 
 
 BATCH = 500

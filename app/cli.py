@@ -53,7 +53,8 @@ def serve(
         raise typer.BadParameter("several workers need PostgreSQL and --projector process")
     worker = None
     if settings.run_projections and projector == Projector.PROCESS:
-        worker = subprocess.Popen([CLI, "project"], preexec_fn=die_with_parent)
+        this_cli = str(Path(sys.argv[0]).resolve())
+        worker = subprocess.Popen([this_cli, "project"], preexec_fn=die_with_parent)
         os.environ["MAL_RUN_PROJECTIONS"] = "false"  # for the API processes uvicorn starts
     try:
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
@@ -61,9 +62,6 @@ def serve(
         if worker:
             worker.terminate()
             worker.wait()
-
-
-CLI = str(Path(sys.argv[0]).resolve())
 
 
 def die_with_parent() -> None:

@@ -221,14 +221,13 @@ class MutualAidLedger(Application[UUID]):
         """The incident's events with their log positions, and who may see which. Audit reads
         the event log itself, on purpose: it must not trust a projection. ``agency`` None
         stands for an auditor of every agency."""
-        if agency is not None:
-            self._visible_incident(incident_id, agency)
         recorder = cast(IdempotentRecorder, self.recorder)
         positions = {v: p for p, v, _, _ in recorder.positioned_events(incident_id)}
-        if not positions:
-            raise IncidentNotFound(f"no incident {incident_id}")
         events = list(self.events.get(incident_id))
-        return [(e, positions[e.originator_version]) for e in events], audience_of(events)
+        audience = audience_of(events)
+        if not events or (agency is not None and agency not in audience.parties()):
+            raise IncidentNotFound(f"no incident {incident_id}")
+        return [(e, positions[e.originator_version]) for e in events], audience
 
     # -- writing ----------------------------------------------------------------------------
 

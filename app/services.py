@@ -36,9 +36,6 @@ class Services:
     read_models: Engine
     projection: ProjectionRunner
     sealer: ProjectionRunner
-    # SQLite admits one writer at a time and makes the others sleep and retry; the writers of
-    # this process (projections, seals, access log) take turns on this lock instead.
-    read_model_writes: AbstractContextManager[Any]
     # The append-only access log: the read-model database on PostgreSQL; on SQLite a file of
     # its own, so that logging a request never waits on a projection's write.
     access_log: Engine
@@ -83,6 +80,8 @@ def build_services(settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
     upgrade_to_head(engine, settings.migrations_dir)
+    # SQLite admits one writer at a time and makes the others sleep and retry; the runners of
+    # this process take turns on this lock instead.
     writes: AbstractContextManager[Any] = (
         nullcontext() if settings.uses_postgres else threading.Lock()
     )
@@ -119,14 +118,15 @@ def build_services(settings: Settings) -> Services:
     ledger.on_saved = wake
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
-    return Services(settings, ledger, engine, projection, sealer, writes, access_engine(settings))
+    access = access_engine(settings, engine)
+    return Services(settings, ledger, engine, projection, sealer, access)
 
 
-def access_engine(settings: Settings) -> Engine:
+def access_engine(settings: Settings, read_models: Engine) -> Engine:
     if settings.uses_postgres:
-        return read_model_engine(settings)
+        return read_models
     engine = read_model_engine(settings, f"sqlite:///{settings.data_dir / 'access_log.sqlite'}")
-    prepare_sqlite_store(engine, read_model_engine(settings))
+    prepare_sqlite_store(engine, read_models)
     return engine
 
 

@@ -27,10 +27,11 @@ class Settings(BaseSettings):
     # them: a projection worker beside the API processes learns of writes only this way.
     projection_poll_seconds: float = Field(default=0.01, gt=0, le=60)
     seal_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # Incidents kept in memory by the application (see event_store_env).
+    aggregate_cache_size: int = Field(default=1000, ge=1, le=1_000_000)
     # After a write wakes them, the runners wait this long so that writes arriving together
     # share one transaction. Reads wait on the projection (min_position), so it lingers
     # briefly; seals are only waited for by verification and checkpoints.
-    aggregate_cache_size: int = Field(default=1000, ge=1, le=1_000_000)
     projection_linger_seconds: float = Field(default=0.01, ge=0, le=1)
     seal_linger_seconds: float = Field(default=0.2, ge=0, le=10)
     # How long a read with ?min_position waits for the projections to catch up.

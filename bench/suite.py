@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import quantiles
+from typing import IO
 
 import httpx
 import sqlalchemy as sa
@@ -35,6 +36,8 @@ from bench.results import write_section
 from bench.verify_log import incident_of
 from domain.incident import Incident
 from projections.tables import projection_tracking
+from tests.integration.server import CLI
+from tests.integration.server import environment as service_environment
 from tests.postgres import (
     Cluster,
     as_postgres,
@@ -46,7 +49,6 @@ from tests.postgres import (
 from tests.scenarios import open_incident
 
 BENCH = Path(__file__).parent
-CLI = str(Path(sys.executable).parent / "mutual-aid")
 UVICORN = str(Path(sys.executable).parent / "uvicorn")
 STEPS_PER_INCIDENT = 7  # bench/commands.lua
 
@@ -76,30 +78,30 @@ class Report:
 # -- processes -------------------------------------------------------------------------------
 
 
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAL_")}
-    env.update(MAL_DATA_DIR=str(settings.data_dir), MAL_RATE_LIMIT_PER_MINUTE="1000000")
-    if settings.database_url:
-        env["MAL_DATABASE_URL"] = settings.database_url
-    return {**env, **extra}
+def environment(settings: Settings) -> dict[str, str]:
+    """The service's, with no rate limit in the way of the load."""
+    return {**service_environment(settings), "MAL_RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
 @contextmanager
 def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[int]:
-    """Start a server, wait for it to answer, yield its pid, stop it."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_up(port, process)
-        yield process.pid
-    finally:
-        process.terminate()
-        process.wait(30)
+    """Start a server, wait for it to answer, yield its pid, stop it. Its output goes to a
+    file: a pipe nobody reads would stall a chatty server."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+        try:
+            wait_until_up(port, process, log)
+            yield process.pid
+        finally:
+            process.terminate()
+            process.wait(30)
 
 
-def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
+def wait_until_up(port: int, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     for _ in range(600):
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read() if process.stderr else ''}")
+            log.seek(0)
+            raise RuntimeError(f"server exited: {log.read().decode()}")
         try:
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
             time.sleep(1)  # the other worker processes start at the same time
@@ -111,21 +113,11 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def service(settings: Settings, processes: int) -> Iterator[tuple[int, int]]:
-    """The service with its projection worker (in process, or beside several API processes)."""
+    """The service as `serve` runs it: API processes and the projection worker beside them."""
     port = free_port()
     command = [CLI, "serve", "--port", str(port), "--workers", str(processes)]
-    if processes == 1:
-        with serving(command, environment(settings), port) as pid:
-            yield port, pid
-        return
-    worker = subprocess.Popen([CLI, "project"], env=environment(settings))
-    try:
-        env = environment(settings, MAL_RUN_PROJECTIONS="false")
-        with serving(command, env, port) as pid:
-            yield port, pid
-    finally:
-        worker.terminate()
-        worker.wait(30)
+    with serving(command, environment(settings), port) as pid:
+        yield port, pid
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -329,10 +329,7 @@ class Incident(Aggregate):
     def record_arrival(self, number: int, actor: Actor, occurred_at: datetime) -> None:
         """Either side may record that the responders arrived; once per request."""
         self.check_writable(occurred_at)
-        request = self.request(number, actor.agency)
-        if actor.agency not in (self.requesting_agency, request.agency):
-            raise NotAuthorized(f"only the parties to request {number} may record the arrival")
-        request.check_can_arrive()
+        self.request(number, actor.agency).check_can_arrive()
         self._arrive(number, actor, occurred_at)
 
     def cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
@@ -351,10 +348,7 @@ class Incident(Aggregate):
     ) -> None:
         """Either side may write it: the officer's own agency or the one it served."""
         self.check_writable(occurred_at)
-        request = self.request(number, actor.agency)
-        if actor.agency not in (self.requesting_agency, request.agency):
-            raise NotAuthorized(f"only the parties to request {number} may record involvement")
-        request.check_has_officer(badge)
+        self.request(number, actor.agency).check_has_officer(badge)
         self._record_involvement(number, badge, involvement, observations, actor, occurred_at)
 
     def fulfil(

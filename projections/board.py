@@ -26,6 +26,11 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
     )
     # As on every read: on an incident it was asked on, an agency sees only its own requests.
     requests = [q for q in requests if requested[q["incident_id"]] or q["agency"] == agency]
+    o = obligations.c
+    still_open = sa.select(obligations).where(o.incident_id.in_(requested), o.status == "open")
+    open_by_incident: dict[Any, list[Any]] = defaultdict(list)
+    for obligation in conn.execute(still_open).mappings():
+        open_by_incident[obligation["incident_id"]].append(obligation)
     by_incident: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     deployed: dict[str, Counter[str]] = defaultdict(Counter)
     for request in requests:
@@ -51,7 +56,15 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
                         "opened_at",
                     )
                 },
-                "open_obligations": open_obligations(conn, row, agency, by_incident),
+                "open_obligations": sum(
+                    concerns_obligation(
+                        obligation,
+                        agency,
+                        row["requesting_agency"],
+                        numbers_of(agency, by_incident, row),
+                    )
+                    for obligation in open_by_incident[row["incident_id"]]
+                ),
                 "requests": by_incident[row["incident_id"]],
             }
             for row in open_rows
@@ -62,17 +75,9 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
     }
 
 
-def open_obligations(
-    conn: Connection, row: Any, agency: str, by_incident: dict[Any, list[dict[str, Any]]]
-) -> int:
-    if row["requesting_agency"] == agency:
-        return int(row["open_obligations"])
-    mine = {q["number"] for q in by_incident[row["incident_id"]]}
-    o = obligations.c
-    query = sa.select(obligations).where(o.incident_id == row["incident_id"], o.status == "open")
-    requester = row["requesting_agency"]
-    found = conn.execute(query).mappings()
-    return sum(concerns_obligation(x, agency, requester, mine) for x in found)
+def numbers_of(agency: str, by_incident: dict[Any, list[dict[str, Any]]], row: Any) -> set[int]:
+    """The numbers of the requests made to ``agency`` on the incident of ``row``."""
+    return {q["number"] for q in by_incident[row["incident_id"]] if q["agency"] == agency}
 
 
 def owed(conn: Connection, agency: str) -> list[dict[str, Any]]:

@@ -47,19 +47,11 @@ class IncidentFilter:
     overdue_before: datetime | None = None
 
 
-def visible_to(agency: str | None, role: str | None = None) -> sa.ColumnElement[bool]:
+def visible_to(agency: str | None) -> sa.ColumnElement[bool]:
     if agency is None:
         return sa.true()
-    as_requester = incidents.c.requesting_agency == agency
-    asked = sa.select(assistance_requests.c.incident_id).where(
-        assistance_requests.c.agency == agency
-    )
-    as_responder = incidents.c.incident_id.in_(asked)
-    if role == "requester":
-        return as_requester
-    if role == "responder":
-        return as_responder
-    return sa.or_(as_requester, as_responder)
+    p = parties.c
+    return incidents.c.incident_id.in_(sa.select(p.incident_id).where(p.agency == agency))
 
 
 def incident_rows(conn: Connection, incident_id: UUID, agency: str | None) -> IncidentRows | None:

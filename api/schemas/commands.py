@@ -92,13 +92,13 @@ class Body(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_server_owned_fields(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in sorted(SERVER_OWNED & data.keys() - cls.model_fields.keys()):
-                raise PydanticCustomError(
-                    "server_owned",
-                    "{field} is set by the service, never by the caller",
-                    {"field": name},
-                )
+        owned = sorted(SERVER_OWNED & data.keys()) if isinstance(data, dict) else []
+        if owned:
+            raise PydanticCustomError(
+                "server_owned",
+                "{field} is set by the service, never by the caller",
+                {"field": owned[0]},
+            )
         return data
 
 
