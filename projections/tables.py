@@ -26,6 +26,9 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 Stamp = UTCDateTime
+# A Python None is SQL NULL (not the JSON text 'null'): a projection writes whole rows, so a
+# column not yet set reads the same as one never written.
+Json = sa.JSON(none_as_null=True)
 
 incidents = sa.Table(
     "incidents",
@@ -39,12 +42,12 @@ incidents = sa.Table(
     sa.Column("scene_management", sa.String(32)),
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("open_obligations", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("corrections", sa.JSON, nullable=False, server_default="[]"),
-    sa.Column("opened_by", sa.JSON, nullable=False),
+    sa.Column("corrections", Json, nullable=False, server_default="[]"),
+    sa.Column("opened_by", Json, nullable=False),
     sa.Column("opened_at", Stamp(), nullable=False, index=True),
     sa.Column("recorded_at", Stamp(), nullable=False),
     sa.Column("outcome", sa.Text),
-    sa.Column("closed_by", sa.JSON),
+    sa.Column("closed_by", Json),
     sa.Column("closed_at", Stamp()),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
@@ -57,32 +60,32 @@ assistance_requests = sa.Table(
     sa.Column("number", sa.Integer, primary_key=True),
     sa.Column("agency", sa.String(64), nullable=False, index=True),
     sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("resources", sa.JSON, nullable=False),
+    sa.Column("resources", Json, nullable=False),
     sa.Column("needed_at", Stamp(), nullable=False),
     sa.Column("location", sa.Text, nullable=False),
     sa.Column("report_to", sa.Text, nullable=False),
     sa.Column("staging_area", sa.Text),
     sa.Column("radio_channel", sa.Text),
     sa.Column("facts", sa.Text, nullable=False),
-    sa.Column("requested_by", sa.JSON, nullable=False),
+    sa.Column("requested_by", Json, nullable=False),
     sa.Column("requested_at", Stamp(), nullable=False),
-    sa.Column("approved_by", sa.JSON),
+    sa.Column("approved_by", Json),
     sa.Column("approved_at", Stamp()),
     sa.Column("decision", sa.String(32)),
-    sa.Column("committed", sa.JSON),
+    sa.Column("committed", Json),
     sa.Column("response_facts", sa.Text),
-    sa.Column("officer_in_charge", sa.JSON),
-    sa.Column("responded_by", sa.JSON),
+    sa.Column("officer_in_charge", Json),
+    sa.Column("responded_by", Json),
     sa.Column("responded_at", Stamp()),
     sa.Column("arrived_at", Stamp()),
-    sa.Column("deployed", sa.JSON, nullable=False),
+    sa.Column("deployed", Json, nullable=False),
     sa.Column("cancel_reason", sa.Text),
     sa.Column("arrestee_transport", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("requested_under", sa.JSON),
-    sa.Column("request_exception", sa.JSON),
-    sa.Column("approved_under", sa.JSON),
-    sa.Column("responded_under", sa.JSON),
-    sa.Column("response_exception", sa.JSON),
+    sa.Column("requested_under", Json),
+    sa.Column("request_exception", Json),
+    sa.Column("approved_under", Json),
+    sa.Column("responded_under", Json),
+    sa.Column("response_exception", Json),
 )
 
 officers = sa.Table(
@@ -95,7 +98,7 @@ officers = sa.Table(
     sa.Column("agency", sa.String(64), nullable=False),
     sa.Column("rank", sa.Text),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("involvement", sa.JSON, nullable=False),
+    sa.Column("involvement", Json, nullable=False),
 )
 
 withdrawals = sa.Table(
@@ -105,10 +108,10 @@ withdrawals = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("number", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("resources", sa.JSON, nullable=False),
-    sa.Column("badges", sa.JSON, nullable=False),
+    sa.Column("resources", Json, nullable=False),
+    sa.Column("badges", Json, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("actor", sa.JSON, nullable=False),
+    sa.Column("actor", Json, nullable=False),
     sa.Column("occurred_at", Stamp(), nullable=False),
 )
 
@@ -119,14 +122,14 @@ obligations = sa.Table(
     sa.Column("number", sa.Integer, primary_key=True),
     sa.Column("party", sa.String(64), nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("recipients", sa.JSON, nullable=False),
-    sa.Column("outstanding", sa.JSON, nullable=False),
-    sa.Column("rule", sa.JSON, nullable=False),
+    sa.Column("recipients", Json, nullable=False),
+    sa.Column("outstanding", Json, nullable=False),
+    sa.Column("rule", Json, nullable=False),
     sa.Column("request_number", sa.Integer),
     sa.Column("status", sa.String(8), nullable=False),
     sa.Column("created_at", Stamp(), nullable=False),
     sa.Column("met_at", Stamp()),
-    sa.Column("fulfilments", sa.JSON, nullable=False),
+    sa.Column("fulfilments", Json, nullable=False),
 )
 
 # Who is party to which incident, as requester or asked, in list order: an agency's page of

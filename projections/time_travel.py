@@ -22,8 +22,7 @@ def rows_as_of(
     try:
         metadata.create_all(engine, tables=list(READ_MODEL_TABLES))
         with engine.begin() as conn:
-            for event, position in events:
-                incident_view.apply(conn, event, position)
+            incident_view.apply_all(conn, list(events))
             rows = incident_rows(conn, incident_id, agency)
     finally:
         engine.dispose()

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from app.ledger import Context, MutualAidLedger
+from domain.corrections import Correctable
 from domain.values import (
     Actor,
     Decision,
@@ -65,3 +66,34 @@ def full_incident(ledger: MutualAidLedger, case_number: str, close: bool = True)
     if close:
         written = ledger.close_incident(incident, "dispersed", True, requester)
     return written.position
+
+
+def every_kind_of_event(ledger: MutualAidLedger, case_number: str) -> None:
+    """One incident with every event type the projection handles, and an activity report."""
+    incident = open_incident(ledger, case_number)
+    at = T0 + timedelta(minutes=1)
+    requester, responder = Context(REQUESTER, at), Context(RESPONDER, at)
+    ledger.approve(incident, 1, requester)
+    ledger.respond(incident, 1, partial_response(), responder)
+    ledger.record_arrival(incident, 1, responder)
+    ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder)
+    ledger.record_involvement(incident, 1, "D-0", "made an arrest", "calm", responder)
+    one = (ResourceLine("patrol_officer", 1),)
+    ledger.recall(incident, 1, Withdrawal(one, ("D-1",), "needed back"), responder)
+    ledger.release(incident, 1, Withdrawal(one, ("D-0",), "scene calm"), requester)
+    ledger.request_assistance(incident, ask("PPPD"), requester)
+    ledger.cancel(incident, 2, "no longer needed", requester)
+    ledger.correct(incident, Correctable.NATURE, None, "Riot", "typo", requester)
+    ledger.correct(incident, Correctable.REQUEST_FACTS, 1, "About 400", "recount", requester)
+    for owed in ledger.repository.get(incident).obligations.values():
+        party = requester if owed.obligation.party == REQUESTER.agency else responder
+        if owed.outstanding:
+            ledger.fulfil(incident, owed.obligation.number, (), "done", party)
+    ledger.close_incident(incident, "dispersed", True, requester)
+    ledger.report_activity(
+        requester,
+        case_number=f"{case_number}-A",
+        nature="Pursuit",
+        location="Hwy 50",
+        jurisdiction="PPPD",
+    )
