@@ -1,5 +1,6 @@
 """The use-case layer: one `eventsourcing` Application whose methods load, command, save."""
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -8,7 +9,12 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
 from app.settings import APPLICATION_NAME
@@ -29,6 +35,7 @@ from domain.routing import Suggestion, suggest
 from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
 from domain.visibility import Audience, audience_of
 
+log = logging.getLogger(__name__)
 Command = Callable[[Incident, PolicyBook], None]
 
 
@@ -63,6 +70,9 @@ class Written:
 
 class MutualAidLedger(Application[UUID]):
     name = APPLICATION_NAME
+    # Every tenth event an incident's state is snapshotted, so that a process that has not
+    # cached it replays at most ten events to load it, however long the incident is.
+    snapshotting_intervals = {Incident: 10}
 
     def __init__(self, env: dict[str, str], directory: Directory, retries: int = 5) -> None:
         super().__init__(env)
@@ -76,6 +86,19 @@ class MutualAidLedger(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(self.construct_transcoder(), TypedEventMapper)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Taken after the events are stored, which the caller is then told: a snapshot
+        only saves replaying, so failing to take one must not fail the command."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception:
+            log.exception("no snapshot of %s at version %s", aggregate_id, version)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -252,7 +252,7 @@ SERVICE_ROLE_GRANTS = [
     # UPDATE only because LOCK TABLE ... IN EXCLUSIVE MODE requires it; the triggers still
     # refuse every UPDATE, and a role that does not own the table cannot disable them.
     "GRANT SELECT, INSERT, UPDATE ON {schema}.{table} TO {role}",
-    "GRANT SELECT, INSERT ON {schema}.idempotency_keys TO {role}",
+    "GRANT SELECT, INSERT ON {schema}.idempotency_keys, {schema}.{snapshots} TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.incidents, {schema}.assistance_requests,"
     " {schema}.officers, {schema}.withdrawals, {schema}.obligations, {schema}.parties,"
@@ -270,6 +270,7 @@ def grant_service_role(recorder: object, role: str) -> None:
     names = {
         "schema": Identifier(recorder.datastore.schema),
         "table": Identifier(recorder.events_table_name),
+        "snapshots": Identifier(recorder.events_table_name.replace("_events", "_snapshots")),
         "role": Identifier(role),
     }
     with recorder.datastore.transaction(commit=True) as curs:

@@ -1,11 +1,14 @@
-"""How the domain's events and frozen value objects are written into and read from the log.
+"""How the domain's events and value objects are written into and read from the log, and
+the incident's state into its snapshots.
 
 The stored form is a plain JSON object per value, named by class: renaming a field of a value
-type is a schema change and needs an upcaster on the events that carry it.
+type is a schema change and needs an upcaster on the events that carry it. A snapshot is not
+history: one that no longer decodes can be deleted, and loading replays the events instead.
 """
 
 import dataclasses
 import typing
+from collections import Counter
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -13,10 +16,12 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
 
-from domain.values import EVENT_VALUE_TYPES
+from domain.obligations import ObligationState
+from domain.requests import AssistanceRequest
+from domain.values import EVENT_VALUE_TYPES, Deployment
 
 
-class FrozenValueAsDict(Transcoding):
+class DataclassAsDict(Transcoding):
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = cls.__name__
@@ -30,7 +35,7 @@ class FrozenValueAsDict(Transcoding):
 
 
 class TypedEventMapper(Mapper[UUID]):
-    """Restores an event's own fields to their declared types, as FrozenValueAsDict does for
+    """Restores an event's own fields to their declared types, as DataclassAsDict does for
     the values inside it, so an event read back equals the event saved."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -49,9 +54,25 @@ class TypedEventMapper(Mapper[UUID]):
         return event
 
 
+class SetAsSortedList(Transcoding):
+    type = set
+    name = "set"
+
+    def encode(self, obj: set[Any]) -> list[Any]:
+        return sorted(obj)
+
+    def decode(self, data: list[Any]) -> set[Any]:
+        return set(data)
+
+
+# The aggregate's own mutable parts, which only snapshots store.
+SNAPSHOT_STATE_TYPES = (AssistanceRequest, Deployment, ObligationState)
+
+
 def register_value_types(transcoder: JSONTranscoder) -> None:
-    for cls in EVENT_VALUE_TYPES:
-        transcoder.register(FrozenValueAsDict(cls))
+    for cls in (*EVENT_VALUE_TYPES, *SNAPSHOT_STATE_TYPES):
+        transcoder.register(DataclassAsDict(cls))
+    transcoder.register(SetAsSortedList())
 
 
 def _same(value: Any) -> Any:
@@ -59,11 +80,12 @@ def _same(value: Any) -> Any:
 
 
 def _coercions(cls: type[Any]) -> dict[str, typing.Callable[[Any], Any]]:
-    """JSON turns tuples into lists and enums into strings; turn them back."""
+    """JSON turns tuples into lists, enums into strings and counters into plain objects;
+    turn them back."""
     coercions: dict[str, typing.Callable[[Any], Any]] = {}
     for name, hint in typing.get_type_hints(cls).items():
         if isinstance(hint, type) and issubclass(hint, Enum):
             coercions[name] = hint
-        elif typing.get_origin(hint) is tuple:
-            coercions[name] = tuple
+        elif typing.get_origin(hint) in (tuple, Counter):
+            coercions[name] = typing.get_origin(hint)
     return coercions

@@ -7,9 +7,10 @@ Topics are explicit so that moving this module never breaks stored events.
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 
 from domain.corrections import Correctable, check_correction
 from domain.directory import PolicyBook
@@ -176,6 +177,37 @@ class Incident(Aggregate):
         outcome: str
         actor: Actor
         occurred_at: datetime
+
+    class Snapshot(Snapshot):
+        """The incident's state at one version, so that loading a long incident replays only
+        the events after it. JSON has no integer keys: requests and obligations are kept as
+        lists, and the enums come back from their values."""
+
+        TOPIC = "mutual-aid:Incident.Snapshot"
+
+        @classmethod
+        def take(cls, aggregate: Any) -> "Incident.Snapshot":
+            taken = super().take(aggregate)
+            state = {
+                **taken.state,
+                "requests": list(aggregate.requests.values()),
+                "obligations": list(aggregate.obligations.values()),
+            }
+            return cls(
+                originator_id=taken.originator_id,
+                originator_version=taken.originator_version,
+                timestamp=taken.timestamp,
+                topic=taken.topic,
+                state=state,
+            )
+
+        def mutate(self, _: None) -> "Incident":
+            incident = cast(Incident, super().mutate(None))
+            incident.kind = IncidentKind(incident.kind)
+            incident.status = IncidentStatus(incident.status)
+            incident.requests = {r.number: r for r in self.state["requests"]}
+            incident.obligations = {o.obligation.number: o for o in self.state["obligations"]}
+            return incident
 
     @staticmethod
     def create_id(requesting_agency: str, case_number: str) -> UUID:
@@ -626,7 +658,7 @@ class Incident(Aggregate):
 
     def owe(self, obligations: tuple[Obligation, ...]) -> None:
         for obligation in obligations:
-            self.obligations[obligation.number] = ObligationState(obligation)
+            self.obligations[obligation.number] = ObligationState.owed(obligation)
 
     @event(FactCorrected)
     def _correct(

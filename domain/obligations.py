@@ -1,6 +1,6 @@
 """Obligations a policy creates (notify, approve afterwards, report), open until met."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from domain.errors import InvalidCommand, RuleViolation
 from domain.policy import ObligationKind
@@ -16,10 +16,11 @@ def concerns(agency: str, requester: str | None, owed_by: str, asked: str | None
 @dataclass
 class ObligationState:
     obligation: Obligation
-    outstanding: set[str] = field(default_factory=set)
+    outstanding: set[str]
 
-    def __post_init__(self) -> None:
-        self.outstanding = set(self.obligation.recipients)
+    @classmethod
+    def owed(cls, obligation: Obligation) -> "ObligationState":
+        return cls(obligation, set(obligation.recipients))
 
     def is_met(self) -> bool:
         return not self.outstanding

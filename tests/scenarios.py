@@ -97,3 +97,8 @@ def every_kind_of_event(ledger: MutualAidLedger, case_number: str) -> None:
         location="Hwy 50",
         jurisdiction="PPPD",
     )
+
+
+def snapshot_versions(ledger: MutualAidLedger, incident_id: UUID) -> list[int]:
+    assert ledger.snapshots is not None
+    return [s.originator_version for s in ledger.snapshots.get(incident_id)]

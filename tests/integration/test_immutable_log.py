@@ -10,7 +10,8 @@ from app.access_log import AccessLogWriter
 from app.services import build_services
 from app.settings import Settings
 from app.store import grant_service_role
-from tests.scenarios import full_incident
+from domain.incident import Incident
+from tests.scenarios import every_kind_of_event, full_incident, snapshot_versions
 
 TABLE = "mutualaidledger_events"
 
@@ -76,8 +77,11 @@ def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_the
 
     service = build_services(Settings(database_url=as_service, create_tables=False))
     full_incident(service.ledger, "K-1")
-    assert service.projection.run_until_caught_up() == 8
-    assert service.sealer.run_until_caught_up() == 8
+    every_kind_of_event(service.ledger, "K-2")  # long enough to be snapshotted
+    head = service.ledger.recorder.max_notification_id()
+    assert service.projection.run_until_caught_up() == head
+    assert service.sealer.run_until_caught_up() == head
+    assert snapshot_versions(service.ledger, Incident.create_id("KPD", "K-2"))
     access_log = AccessLogWriter(service.access_log)
     access_log.record({"method": "GET", "path": "/", "status": 200})
     access_log.close()

@@ -1,0 +1,102 @@
+"""Snapshots: a long incident loads from its latest snapshot and the events after it, into
+exactly the state that replaying every event gives, at every version."""
+
+from collections.abc import Iterator
+from dataclasses import is_dataclass
+from typing import Any
+
+import pytest
+from eventsourcing.application import project_aggregate
+
+from app.ledger import MutualAidLedger
+from app.services import Services, build_services
+from app.settings import Settings
+from domain.incident import Incident
+from tests.scenarios import every_kind_of_event, snapshot_versions
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def state(incident: Any) -> Any:
+    return typed({k: v for k, v in vars(incident).items() if k != "_pending_events"})
+
+
+def typed(value: Any) -> Any:
+    """``value`` with the type of every part beside it: an enum must not come back as its
+    string, a Counter as a dict, nor an integer key as text, though each compares equal."""
+    if is_dataclass(value):
+        return type(value).__name__, typed(vars(value))
+    if isinstance(value, dict):
+        parts = {(type(k).__name__, k): typed(v) for k, v in value.items()}
+        return type(value).__name__, parts
+    if isinstance(value, list | tuple | set):
+        parts = [typed(v) for v in value]
+        return type(value).__name__, sorted(parts, key=repr) if isinstance(value, set) else parts
+    return type(value).__name__, value
+
+
+def replayed(ledger: MutualAidLedger, incident: Any, version: int) -> Any:
+    return project_aggregate(None, ledger.events.get(incident, lte=version))
+
+
+def test_a_snapshotted_incident_loads_into_the_state_replay_gives(services: Services) -> None:
+    ledger = services.ledger
+    every_kind_of_event(ledger, "S-1")
+    incident = Incident.create_id("KPD", "S-1")
+    last = ledger.repository.get(incident).version
+
+    assert snapshot_versions(ledger, incident) == list(range(10, last + 1, 10))
+    for version in range(1, last + 1):
+        loaded = ledger.repository.get(incident, version=version)
+        assert state(loaded) == state(replayed(ledger, incident, version)), version
+
+
+def test_a_process_that_never_saw_the_incident_loads_it_from_the_snapshot(
+    settings: Settings, services: Services
+) -> None:
+    every_kind_of_event(services.ledger, "S-2")
+    incident = Incident.create_id("KPD", "S-2")
+    expected = state(replayed(services.ledger, incident, 10_000))
+
+    fresh = build_services(settings)
+    try:
+        events_read: list[int] = []
+        read = fresh.ledger.events.get
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            events = list(read(*args, **kwargs))
+            events_read.extend(e.originator_version for e in events)
+            return events
+
+        fresh.ledger.events.get = counting  # type: ignore[method-assign]
+        loaded = fresh.ledger.repository.get(incident)
+    finally:
+        fresh.close()
+
+    assert state(loaded) == expected
+    assert events_read
+    assert min(events_read) > max(snapshot_versions(services.ledger, incident))
+
+
+def test_a_snapshot_that_cannot_be_stored_does_not_fail_the_command(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = services.ledger
+    assert ledger.snapshots is not None
+
+    def refuse(*_: Any, **__: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ledger.snapshots, "put", refuse)
+    every_kind_of_event(ledger, "S-3")
+    incident = Incident.create_id("KPD", "S-3")
+
+    assert snapshot_versions(ledger, incident) == []
+    assert ledger.repository.get(incident).version > 10
