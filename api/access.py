@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from api.deps import MAX_POSITION, Auditor, ServicesDep
@@ -32,7 +31,7 @@ async def record(scope: Scope, status: int, _seconds: float) -> None:
         "source": client[0] if client else None,
     }
     try:
-        await run_in_threadpool(scope["app"].state.access_log.record, entry)
+        await scope["app"].state.access_log.recorded(entry)
     except SQLAlchemyError:
         # The database is down (the answer is already a 503): keep the entry in the
         # process log rather than turn the answer into an error.

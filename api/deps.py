@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
 
 from api.guard import AuthGuard
 from api.problems import ApiProblem
@@ -30,7 +31,11 @@ bearer = HTTPBearer(
 )
 
 
-def services(request: Request) -> Services:
+# Dependencies that only read memory are `async def`: FastAPI runs a plain `def` in a worker
+# thread, and those hand-offs cost more than the work itself.
+
+
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
@@ -38,14 +43,14 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def ledger(s: ServicesDep) -> MutualAidLedger:
+async def ledger(s: ServicesDep) -> MutualAidLedger:
     return s.ledger
 
 
 Ledger = Annotated[MutualAidLedger, Depends(ledger)]
 
 
-def authenticated(
+async def authenticated(
     request: Request,
     s: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -54,7 +59,10 @@ def authenticated(
     source = request.client.host if request.client else "unknown"
     guard.check_source(source)
     keys: RecentKeys = request.app.state.keys
-    principal = keys.principal(credentials.credentials) if credentials else None
+    principal = None
+    if credentials:
+        key = credentials.credentials
+        principal = keys.recent(key) or await run_in_threadpool(keys.principal, key)
     request.state.principal = principal  # for the access log
     if principal is None:
         if credentials:  # a wrong key is a guess; no key at all is not
@@ -74,7 +82,7 @@ def authorized(scope: Scope) -> Any:
     """A dependency that lets through only keys whose role grants ``scope`` (403 otherwise:
     what a role may do is no secret, unlike which incidents exist)."""
 
-    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if scope not in principal.scopes:
             raise ApiProblem(
                 403,
@@ -96,7 +104,7 @@ DirectoryReader = Annotated[Principal, authorized(Scope.DIRECTORY)]
 KeyAdmin = Annotated[Principal, authorized(Scope.KEYS)]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(description='The ETag last seen, e.g. "3".', pattern=r'^(W/)?"?[0-9]{1,18}"?$'),

@@ -7,8 +7,11 @@ its writer never waits on the projections' (SQLite admits one writer per file). 
 revisions before 0009 kept in the read-model file are copied over once.
 """
 
+import asyncio
 import queue
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,13 +68,20 @@ class AccessLogWriter:
         self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
         self._thread.start()
 
-    def record(self, entry: dict[str, Any]) -> None:
-        """Blocks until the entry is committed; raises what the commit raised."""
-        pending = Pending({"at": datetime.now(UTC), **entry})
-        self._queue.put(pending)
-        pending.done.wait()
-        if pending.error:
-            raise pending.error
+    async def recorded(self, entry: dict[str, Any]) -> None:
+        """Returns once the entry is committed; raises what the commit raised. The request
+        waits on the event loop, not in a worker thread."""
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: Exception | None) -> None:
+            if error:
+                committed.set_exception(error)
+            else:
+                committed.set_result(None)
+
+        self._queue.put(Pending(stamped(entry), lambda e: loop.call_soon_threadsafe(settle, e)))
+        await committed
 
     def close(self) -> None:
         self._queue.put(None)
@@ -95,15 +105,17 @@ class AccessLogWriter:
         except Exception as failure:
             error = failure
         for pending in batch:
-            pending.error = error
-            pending.done.set()
+            pending.settle(error)
 
 
+@dataclass(frozen=True)
 class Pending:
-    def __init__(self, entry: dict[str, Any]) -> None:
-        self.entry = entry
-        self.done = threading.Event()
-        self.error: Exception | None = None
+    entry: dict[str, Any]
+    settle: Callable[[Exception | None], object]  # called once the commit is over
+
+
+def stamped(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"at": datetime.now(UTC), **entry}
 
 
 def entries_of(

@@ -76,11 +76,15 @@ class RecentKeys:
         self._ttl = ttl
         self._found: dict[str, tuple[Principal, float]] = {}
 
+    def recent(self, key: str) -> Principal | None:
+        """The key's principal if it worked in the last ``ttl`` seconds; no database."""
+        found, until = self._found.get(hash_key(key), (None, 0.0))
+        return found if until > time.monotonic() else None
+
     def principal(self, key: str) -> Principal | None:
-        hashed = hash_key(key)
-        found, until = self._found.get(hashed, (None, 0.0))
-        if found and until > time.monotonic():
+        if found := self.recent(key):
             return found
+        hashed = hash_key(key)
         found = principal_of(self._engine, key)
         if found:
             self._found[hashed] = (found, time.monotonic() + self._ttl)

@@ -1,6 +1,7 @@
 """Issue 4, must show 6: stored events cannot be updated or deleted through SQL, in either
 store; on PostgreSQL not even by a role that may write events but does not own the table."""
 
+import asyncio
 import sqlite3
 
 import psycopg
@@ -83,7 +84,7 @@ def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_the
     assert service.sealer.run_until_caught_up() == head
     assert snapshot_versions(service.ledger, Incident.create_id("KPD", "K-2"))
     access_log = AccessLogWriter(service.access_log)
-    access_log.record({"method": "GET", "path": "/", "status": 200})
+    asyncio.run(access_log.recorded({"method": "GET", "path": "/", "status": 200}))
     access_log.close()
     service.close()
     with psycopg.connect(as_service, autocommit=True) as conn:
