@@ -44,6 +44,9 @@ def serve(
     projector: Annotated[Projector, typer.Option(help="Where the projections run")] = (
         Projector.PROCESS
     ),
+    request_lines: Annotated[
+        bool, typer.Option(help="Also print a line per request (the access log has them all)")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (settings from MAL_* environment variables). With projections on
     (MAL_RUN_PROJECTIONS), a projection worker runs beside the API and stops with it."""
@@ -57,7 +60,14 @@ def serve(
         worker = subprocess.Popen([this_cli, "project"], preexec_fn=die_with_parent)
         os.environ["MAL_RUN_PROJECTIONS"] = "false"  # for the API processes uvicorn starts
     try:
-        uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+        uvicorn.run(
+            "app.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            access_log=request_lines,
+        )
     finally:
         if worker:
             worker.terminate()

@@ -31,14 +31,18 @@ from projections.tables import (
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
+Stored = Callable[[sa.Table], Iterable[Any]]
 
 
 class TableRows:
     """One table's rows for a batch, by primary key: those loaded, those added, those changed
     (dicts used as ordered sets, so rows are written in the order events touched them)."""
 
-    def __init__(self, table: sa.Table) -> None:
+    def __init__(self, table: sa.Table, stored: Stored | None = None) -> None:
         self.table = table
+        # Reads the stored rows of the batch's incidents, once, when a handler first needs
+        # them: a batch of involvement notes never reads the obligations.
+        self._stored = stored
         self._columns = [c.name for c in table.columns]
         self._key_columns = [c.name for c in table.primary_key]
         self._rows: dict[Key, Row] = {}
@@ -46,15 +50,12 @@ class TableRows:
         self._added: dict[Key, None] = {}
         self._changed: dict[Key, None] = {}
 
-    def load(self, conn: Connection, incident_ids: Iterable[UUID]) -> None:
-        query = sa.select(self.table).where(self.table.c.incident_id.in_(list(incident_ids)))
-        for row in conn.execute(query).mappings():
-            self._keep(dict(row))
-
     def __getitem__(self, key: Key) -> Row:
+        self._load()
         return self._rows[key]
 
     def of(self, incident_id: UUID) -> dict[Key, Row]:
+        self._load()
         return self._by_incident[incident_id]
 
     def add(self, **values: Any) -> None:
@@ -64,7 +65,7 @@ class TableRows:
         self._added[self._keep({c: values.get(c) for c in self._columns})] = None
 
     def change(self, *key: Any, **values: Any) -> Row:
-        row = self._rows[key]
+        row = self[key]
         row.update(values)
         if key not in self._added:
             self._changed[key] = None
@@ -80,6 +81,12 @@ class TableRows:
             params = [self._update_params(self._rows[k]) for k in self._changed]
             conn.execute(_update_by_key(self.table), params)
 
+    def _load(self) -> None:
+        if self._stored:
+            stored, self._stored = self._stored, None
+            for row in stored(self.table):
+                self._keep(dict(row))
+
     def _keep(self, row: Row) -> Key:
         key = tuple(row[name] for name in self._key_columns)
         self._rows[key] = row
@@ -94,6 +101,15 @@ class TableRows:
 
 
 _UPDATES: dict[str, sa.Update] = {}
+_SELECTS: dict[str, sa.Select[Any]] = {}
+
+
+def _select_of_incidents(table: sa.Table) -> sa.Select[Any]:
+    """SELECT * FROM table WHERE incident_id IN :ids, built once per table."""
+    if table.name not in _SELECTS:
+        ids: sa.BindParameter[list[UUID]] = sa.bindparam("ids", expanding=True)
+        _SELECTS[table.name] = sa.select(table).where(table.c.incident_id.in_(ids))
+    return _SELECTS[table.name]
 
 
 def _update_by_key(table: sa.Table) -> sa.Update:
@@ -107,21 +123,17 @@ def _update_by_key(table: sa.Table) -> sa.Update:
 class Rows:
     """The read-model rows of the incidents one batch touches."""
 
-    def __init__(self) -> None:
-        self.incidents = TableRows(incidents)
-        self.requests = TableRows(assistance_requests)
-        self.officers = TableRows(officers)
-        self.obligations = TableRows(obligations)
+    def __init__(self, conn: Connection, incident_ids: set[UUID]) -> None:
+        def stored(table: sa.Table) -> Iterable[Any]:
+            return conn.execute(_select_of_incidents(table), {"ids": list(incident_ids)}).mappings()
+
+        self.incidents = TableRows(incidents, stored)
+        self.requests = TableRows(assistance_requests, stored)
+        self.officers = TableRows(officers, stored)
+        self.obligations = TableRows(obligations, stored)
         # Written only, never read back by a handler.
         self.withdrawals = TableRows(withdrawals)
         self.parties = TableRows(parties)
-
-    @classmethod
-    def loaded(cls, conn: Connection, incident_ids: set[UUID]) -> "Rows":
-        rows = cls()
-        for table in (rows.incidents, rows.requests, rows.officers, rows.obligations):
-            table.load(conn, incident_ids)
-        return rows
 
     def write(self, conn: Connection) -> None:
         self._count_open_obligations()
@@ -146,7 +158,7 @@ Handler = Callable[[Rows, Any], None]
 
 
 def apply_all(conn: Connection, batch: Sequence[tuple[Any, int]]) -> None:
-    rows = Rows.loaded(conn, {event.originator_id for event, _ in batch})
+    rows = Rows(conn, {event.originator_id for event, _ in batch})
     for event, position in batch:
         HANDLERS[type(event)](rows, event)
         rows.incidents.change(
