@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import DashboardReader, ReadConnection
+from api.deps import DashboardReader, ReadModels
 from api.problems import problem_responses
 from projections.board import board
 
@@ -16,9 +16,10 @@ router = APIRouter(tags=["reads"], responses=ERRORS)
 
 
 @router.get("/v1/board")
-def status_board(reader: DashboardReader, conn: ReadConnection) -> dict[str, Any]:
+def status_board(reader: DashboardReader, engine: ReadModels) -> dict[str, Any]:
     """Open incidents, deployed resources per agency, open obligations, aid per month."""
-    return board(conn, reader.agency)
+    with engine.connect() as conn:
+        return board(conn, reader.agency)
 
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Protocol
@@ -10,7 +9,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.guard import AuthGuard
@@ -170,25 +169,30 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 Pre = Annotated[Preconditions, Depends(preconditions)]
 
 
-def read_connection(
+async def read_models(
     s: ServicesDep,
     min_position: Annotated[
         int | None,
         Query(ge=0, le=MAX_POSITION, description="Wait until the projections reach this position."),
     ] = None,
-) -> Iterator[Connection]:
-    if min_position and not s.projection.wait_for(min_position, 0):
-        check_written(s, min_position)
-    if min_position and not s.projection.wait_for(min_position, s.settings.read_wait_seconds):
+) -> Engine:
+    """The read-model database, once it holds ``min_position`` (waited for in a thread)."""
+    if min_position:
+        await run_in_threadpool(wait_until_projected, s, min_position)
+    return s.read_models
+
+
+def wait_until_projected(s: Services, position: int) -> None:
+    if not s.projection.wait_for(position, 0):
+        check_written(s, position)
+    if not s.projection.wait_for(position, s.settings.read_wait_seconds):
         raise ApiProblem(
             503,
             "projection-behind",
             "The read model has not caught up yet",
-            f"position {min_position} is not projected yet; retry shortly",
+            f"position {position} is not projected yet; retry shortly",
             {"Retry-After": "1"},
         )
-    with s.read_models.connect() as conn:
-        yield conn
 
 
 def check_written(s: Services, position: int) -> None:
@@ -202,11 +206,13 @@ def check_written(s: Services, position: int) -> None:
         )
 
 
-ReadConnection = Annotated[Connection, Depends(read_connection)]
+# Reads open their own connection in the one worker thread FastAPI runs them in.
+ReadModels = Annotated[Engine, Depends(read_models)]
 
 
-def visible_incident(incident_id: UUID, reader: Reader, conn: ReadConnection) -> IncidentRows:
-    rows = incident_rows(conn, incident_id, reader.sees)
+def visible_incident(incident_id: UUID, reader: Reader, engine: ReadModels) -> IncidentRows:
+    with engine.connect() as conn:
+        rows = incident_rows(conn, incident_id, reader.sees)
     if rows is None:
         raise IncidentNotFound(f"no incident {incident_id}")
     return rows

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import ReadConnection, Reader, ServicesDep, VisibleIncident
+from api.deps import Reader, ReadModels, ServicesDep, VisibleIncident
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment, RoleFilter
 from api.schemas.reads import (
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)
 @router.get("")
 def list_visible_incidents(
     reader: Reader,
-    conn: ReadConnection,
+    engine: ReadModels,
     s: ServicesDep,
     status: IncidentStatus | None = None,
     role: RoleFilter | None = None,
@@ -51,14 +51,15 @@ def list_visible_incidents(
         status, role, kind, opened_from, opened_to, open_obligations, overdue_before
     )
     limit = min(limit, s.settings.max_page_size)
-    rows = list_incidents(conn, reader.sees, where, limit + 1, decode_cursor(cursor))
+    with engine.connect() as conn:
+        rows = list_incidents(conn, reader.sees, where, limit + 1, decode_cursor(cursor))
     items = [IncidentSummaryRead.model_validate(row) for row in rows[:limit]]
     more = len(rows) > limit
     return IncidentList(items=items, next_cursor=encode_cursor(items[-1]) if more else None)
 
 
 @router.get("/{incident_id}")
-def get_incident(rows: VisibleIncident, response: Response) -> IncidentRead:
+async def get_incident(rows: VisibleIncident, response: Response) -> IncidentRead:
     response.headers["ETag"] = f'"{rows.incident["version"]}"'
     return IncidentRead.model_validate(
         {
@@ -71,13 +72,13 @@ def get_incident(rows: VisibleIncident, response: Response) -> IncidentRead:
 
 
 @router.get("/{incident_id}/reports/summary")
-def summary_report(rows: VisibleIncident) -> SummaryReport:
+async def summary_report(rows: VisibleIncident) -> SummaryReport:
     """Kenosha 2.1 IV.B: the summary every mutual aid request must be reported with."""
     return SummaryReport.model_validate(reports.summary_report(rows))
 
 
 @router.get("/{incident_id}/reports/full")
-def full_report(rows: VisibleIncident) -> FullReport:
+async def full_report(rows: VisibleIncident) -> FullReport:
     """Kenosha 2.1 IV.C: the summary plus every officer, department and involvement."""
     return FullReport.model_validate(reports.full_report(rows))
 

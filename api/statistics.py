@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import DashboardReader, ReadConnection
+from api.deps import DashboardReader, ReadModels
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from projections.queries import statistics_rows
@@ -40,7 +40,7 @@ class Statistics(BaseModel):
 
 @router.get("/statistics")
 def statistics(
-    reader: DashboardReader, conn: ReadConnection, start: Moment, end: Moment
+    reader: DashboardReader, engine: ReadModels, start: Moment, end: Moment
 ) -> Statistics:
     """Requests made and received in [start, end), their decisions, officers and resources
     sent and received, officer-hours, and median and 90th percentile minutes from request to
@@ -48,7 +48,8 @@ def statistics(
     if end <= start:
         raise ApiProblem(400, "bad-period", "The period is empty", "end must be after start")
     agency = reader.agency
-    rows = statistics_rows(conn, agency, start, end)
+    with engine.connect() as conn:
+        rows = statistics_rows(conn, agency, start, end)
     until = min(end, datetime.now(UTC))
     found: dict[str, Any] = agency_statistics(
         agency, rows.requests, rows.officers, rows.withdrawn_at, until
