@@ -22,6 +22,7 @@ from api.schemas.reads import (
     History,
     HistoryEntry,
     IncidentRead,
+    IncidentVerdictOut,
     SummaryReport,
     VerdictOut,
 )
@@ -135,11 +136,17 @@ def as_of(
 @router.get("/incidents/{incident_id}/verify")
 def verify_incident(
     incident_id: UUID, auditor: Auditor, ledger: Ledger, s: ServicesDep
-) -> VerdictOut:
-    """Check the incident's events against their seals: contiguous, linked, unchanged."""
+) -> IncidentVerdictOut:
+    """Check the incident's events against their seals (contiguous, linked, unchanged) and
+    its snapshots against its events."""
     ledger.positioned_history(incident_id, auditor.sees)
     sealed(s)
-    return verdict(verify_stored_incident(ledger.recorder, s.read_models, incident_id))
+    found = verdict(verify_stored_incident(ledger.recorder, s.read_models, incident_id))
+    differing = ledger.differing_snapshots(incident_id)
+    return IncidentVerdictOut(
+        **{**found.model_dump(), "ok": found.ok and not differing},
+        differing_snapshots=differing,
+    )
 
 
 @router.get("/audit/verify")

@@ -2,7 +2,7 @@
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -251,6 +251,22 @@ class MutualAidLedger(Application[UUID]):
         if not events or (agency is not None and agency not in audience.parties()):
             raise IncidentNotFound(f"no incident {incident_id}")
         return [(e, positions[e.originator_version]) for e in events], audience
+
+    def differing_snapshots(self, incident_id: UUID) -> list[int]:
+        """Versions of the incident's snapshots that do not hold the state its events give.
+        Every later command is checked against a snapshot, and snapshots are not sealed, so
+        an auditor checks them against the (sealed) events: one replay, compared on the way."""
+        assert self.snapshots is not None
+        stored = cast(Iterable[Incident.Snapshot], self.snapshots.get(incident_id))
+        snapshots = {s.originator_version: s.state for s in stored}
+        encode = self.mapper.transcoder.encode
+        differing, incident = [], None
+        for event in cast(Iterable[Incident.Event], self.events.get(incident_id)):
+            incident = event.mutate(incident)
+            state = snapshots.pop(event.originator_version, None)
+            if state and encode(state) != encode(Incident.Snapshot.take(incident).state):
+                differing.append(event.originator_version)
+        return sorted([*differing, *snapshots])  # left over: versions no event reached
 
     # -- writing ----------------------------------------------------------------------------
 

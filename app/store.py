@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+)
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
@@ -244,6 +248,19 @@ def durability_warnings(recorder: object) -> list[str]:
         for name, value in wanted.items()
         if found[name] != value
     ]
+
+
+def snapshotted_incidents(recorder: Any) -> list[UUID]:
+    """Every incident with a snapshot, from the snapshot table itself (the library's
+    recorders have no query for it)."""
+    table = recorder.events_table_name
+    query: Any = f"SELECT DISTINCT originator_id FROM {table}"  # noqa: S608 (the library names it)
+    if isinstance(recorder, PostgresAggregateRecorder):
+        schema = Identifier(recorder.datastore.schema)
+        query = SQL("SELECT DISTINCT originator_id FROM {0}.{1}").format(schema, Identifier(table))
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(query)
+        return [UUID(str(row["originator_id"])) for row in cursor.fetchall()]
 
 
 # -- the service's own role -----------------------------------------------------------------

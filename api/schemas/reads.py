@@ -271,6 +271,11 @@ class VerdictOut(BaseModel):
     first_break: BreakOut | None
 
 
+class IncidentVerdictOut(VerdictOut):
+    # Versions whose snapshot differs from the state its events give (then not ok).
+    differing_snapshots: list[int]
+
+
 class CheckpointOut(BaseModel):
     position: int
     log_digest: str

@@ -1,13 +1,18 @@
 """Snapshots: a long incident loads from its latest snapshot and the events after it, into
 exactly the state that replaying every event gives, at every version."""
 
+import sqlite3
 from collections.abc import Iterator
-from dataclasses import is_dataclass
+from contextlib import closing
+from dataclasses import is_dataclass, replace
 from typing import Any
 
+import psycopg
 import pytest
 from eventsourcing.application import project_aggregate
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.ledger import MutualAidLedger
 from app.services import Services, build_services
 from app.settings import Settings
@@ -100,3 +105,44 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_the_command(
 
     assert snapshot_versions(ledger, incident) == []
     assert ledger.repository.get(incident).version > 10
+
+
+def test_a_changed_or_forged_snapshot_is_found_against_the_events(
+    settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = services.ledger
+    assert ledger.snapshots is not None
+    every_kind_of_event(ledger, "S-4")
+    incident = Incident.create_id("KPD", "S-4")
+    assert ledger.differing_snapshots(incident) == []
+    change_stored_snapshot(settings, 10, b'"status":"open"', b'"status":"closed"')
+    forged = Incident.Snapshot.take(ledger.repository.get(incident))
+    ledger.snapshots.put([replace(forged, originator_version=999)])
+
+    assert ledger.differing_snapshots(incident) == [10, 999]
+    for name, value in settings.model_dump(exclude_none=True).items():
+        monkeypatch.setenv(f"MAL_{name.upper()}", str(value))
+    run = CliRunner().invoke(cli, ["verify-snapshots"])
+    assert run.exit_code == 1
+    assert f"incident {incident}, snapshots at versions [10, 999]" in run.output
+
+
+def change_stored_snapshot(settings: Settings, version: int, old: bytes, new: bytes) -> None:
+    """What an attacker with the owner's access could do; snapshot tables have no triggers."""
+    conn: Any
+    if settings.database_url:
+        conn, table, mark = (
+            psycopg.connect(settings.database_url),
+            "mutualaidledger_snapshots",
+            "%s",
+        )
+    else:
+        conn = sqlite3.connect(settings.data_dir / "events.sqlite")
+        table, mark = "stored_snapshots", "?"
+    with closing(conn):
+        where = f"WHERE originator_version = {mark}"
+        [(state,)] = conn.execute(f"SELECT state FROM {table} {where}", (version,)).fetchall()
+        assert old in bytes(state)
+        changed = bytes(state).replace(old, new)
+        conn.execute(f"UPDATE {table} SET state = {mark} {where}", (changed, version))
+        conn.commit()
