@@ -11,6 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from domain.errors import DomainError
+from domain.immutable import Immutable
 
 
 class Action(StrEnum):
@@ -40,7 +41,7 @@ class ObligationKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class PolicyRef:
+class PolicyRef(Immutable):
     """The rule that decided a step; stored in the event that the step produced."""
 
     policy_id: str

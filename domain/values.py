@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidCommand
+from domain.immutable import Immutable
 from domain.policy import ObligationKind, PolicyRef
 
 
@@ -42,7 +43,7 @@ class RequestStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Actor:
+class Actor(Immutable):
     """Who did something. ``agency`` always comes from the caller's credentials; ``roles``
     are duties held besides the rank (watch_commander, oic, communications_center, ...)."""
 
@@ -54,7 +55,7 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class ResourceLine:
+class ResourceLine(Immutable):
     resource: str
     quantity: int
 
@@ -64,7 +65,7 @@ class ResourceLine:
 
 
 @dataclass(frozen=True)
-class Officer:
+class Officer(Immutable):
     name: str
     badge: str
     agency: str
@@ -72,7 +73,7 @@ class Officer:
 
 
 @dataclass(frozen=True)
-class RequestDetails:
+class RequestDetails(Immutable):
     """What a request must carry: Minneapolis (amount and type, nature, when and where, to whom
     responders report); Alsip 205.4 / Columbia 352.3 (staging, radio); Kenosha IV.B.5 (facts)."""
 
@@ -89,7 +90,7 @@ class RequestDetails:
 
 
 @dataclass(frozen=True)
-class ResponseDetails:
+class ResponseDetails(Immutable):
     """What the asked agency commits. ``facts``: why it supplied or declined (Kenosha IV.B.5);
     ``officer_in_charge``: its own supervisor over its detail (Minneapolis)."""
 
@@ -102,7 +103,7 @@ class ResponseDetails:
 
 
 @dataclass(frozen=True)
-class Withdrawal:
+class Withdrawal(Immutable):
     """Part of a commitment taken back: by recall (responder) or release (requester).
     ``everything`` is only an order; the stored event always lists what was withdrawn."""
 
@@ -150,7 +151,7 @@ def totals(lines: Iterable[ResourceLine]) -> Counter[str]:
 
 
 @dataclass(frozen=True)
-class PolicyException:
+class PolicyException(Immutable):
     """A step taken without the usual authority, as a policy allows (emergency, MOU)."""
 
     kind: str
@@ -159,7 +160,7 @@ class PolicyException:
 
 
 @dataclass(frozen=True)
-class Obligation:
+class Obligation(Immutable):
     """Something a party owes under its policy (notify, approve afterwards, report), open until
     fulfilled. ``request_number`` ties an approval obligation to its request."""
 
