@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -109,7 +110,12 @@ def rebuild() -> None:
     """Empty the read models and project the whole event log again."""
     services = build_services(Settings())
     try:
-        typer.echo(f"rebuilt from {services.projection.rebuild()} events")
+        started = time.perf_counter()
+        count = services.projection.rebuild()
+        seconds = time.perf_counter() - started
+        typer.echo(
+            f"rebuilt from {count} events in {seconds:.1f} s ({count / seconds:.0f} events/s)"
+        )
     finally:
         services.close()
 

@@ -88,7 +88,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/healthz", tags=["health"])
     def health(request: Request) -> dict[str, int | str]:
-        """Liveness, and how far the read models lag behind the log (in events)."""
+        """Liveness, and how far the read models and the seals lag behind the log (in
+        events): verification and checkpoints wait for the seals."""
         services: Services = request.app.state.services
         head = services.ledger.recorder.max_notification_id() or 0
         projected = services.projection.position()
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
             "log_position": head,
             "projection_position": projected,
             "projection_lag": head - projected,
+            "seal_lag": head - services.sealer.position(),
         }
 
     return app

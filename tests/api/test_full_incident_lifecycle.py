@@ -379,6 +379,7 @@ def test_health_reports_how_far_the_projections_lag_behind_the_log(service: Serv
     kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
     _, position = run_lifecycle(kpd, kcsd, pppd)
     assert service.services.projection.wait_for(position, timeout=10)
+    assert service.services.seal_to_head(timeout=10)
 
     health = service.client.get("/healthz").json()
 
@@ -387,4 +388,5 @@ def test_health_reports_how_far_the_projections_lag_behind_the_log(service: Serv
         "log_position": position,
         "projection_position": position,
         "projection_lag": 0,
+        "seal_lag": 0,
     }
