@@ -11,6 +11,7 @@ event is applied exactly once. Handlers hold no rules: the aggregate already che
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import is_dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -100,24 +101,17 @@ class TableRows:
         }
 
 
-_UPDATES: dict[str, sa.Update] = {}
-_SELECTS: dict[str, sa.Select[Any]] = {}
-
-
+@cache
 def _select_of_incidents(table: sa.Table) -> sa.Select[Any]:
     """SELECT * FROM table WHERE incident_id IN :ids, built once per table."""
-    if table.name not in _SELECTS:
-        ids: sa.BindParameter[list[UUID]] = sa.bindparam("ids", expanding=True)
-        _SELECTS[table.name] = sa.select(table).where(table.c.incident_id.in_(ids))
-    return _SELECTS[table.name]
+    ids: sa.BindParameter[list[UUID]] = sa.bindparam("ids", expanding=True)
+    return sa.select(table).where(table.c.incident_id.in_(ids))
 
 
+@cache
 def _update_by_key(table: sa.Table) -> sa.Update:
     """UPDATE table SET <every other column> WHERE <primary key>, built once per table."""
-    if table.name not in _UPDATES:
-        key = [c == sa.bindparam(f"key_{c.name}") for c in table.primary_key]
-        _UPDATES[table.name] = sa.update(table).where(*key)
-    return _UPDATES[table.name]
+    return sa.update(table).where(*(c == sa.bindparam(f"key_{c.name}") for c in table.primary_key))
 
 
 class Rows:
