@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from app.services import Services, build_services
 from app.settings import Settings
 from tests.postgres import create_database, drop_database, remove_cluster, start_cluster
 
@@ -42,6 +43,16 @@ def settings(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Sett
         url = request.getfixturevalue("postgres_url")
         return Settings(database_url=url, data_dir=tmp_path)
     return Settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    """The service's parts, without HTTP, on the store the test is parametrized with."""
+    built = build_services(settings)
+    try:
+        yield built
+    finally:
+        built.close()
 
 
 @pytest.fixture

@@ -1,25 +1,18 @@
 """An event read back from the store equals the event saved: its own fields come back with
 their declared types (enums, tuples), not as the JSON strings and lists they are stored as."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from app.ledger import MutualAidLedger
-from app.services import Services, build_services
-from app.settings import Settings
+from app.services import Services
 from domain.incident import Incident
 from domain.values import IncidentKind
 from tests.scenarios import REQUESTER, RESPONDER, T0, ask, partial_response
 
 
 @pytest.fixture
-def ledger(settings: Settings) -> Iterator[MutualAidLedger]:
-    services: Services = build_services(settings)
-    try:
-        yield services.ledger
-    finally:
-        services.close()
+def ledger(services: Services) -> MutualAidLedger:
+    return services.ledger
 
 
 def test_every_event_reads_back_equal_to_the_event_saved(ledger: MutualAidLedger) -> None:

@@ -1,27 +1,16 @@
 """The read models: fed in log order, exactly once, and rebuildable from the log."""
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from app.services import Services, build_services
-from app.settings import Settings
+from app.services import Services
 from projections import incident_view
 from projections.runner import ProjectionRunner
 from projections.tables import READ_MODEL_TABLES, projection_tracking
 from tests.scenarios import every_kind_of_event, full_incident
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    built = build_services(settings)
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def dump(services: Services) -> dict[str, list[Any]]:

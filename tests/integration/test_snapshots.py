@@ -3,7 +3,6 @@ exactly the state that replaying every event gives, at every version; auditors f
 snapshot; a command works on its own copy of the cached incident."""
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import is_dataclass, replace
 from datetime import timedelta
@@ -28,15 +27,6 @@ from tests.scenarios import (
     partial_response,
     snapshot_versions,
 )
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    built = build_services(settings)
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def state(incident: Any) -> Any:
