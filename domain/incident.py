@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Any, cast
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as StateSnapshot
 
 from domain.corrections import Correctable, check_correction
 from domain.directory import PolicyBook
@@ -178,7 +179,7 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
-    class Snapshot(Snapshot):
+    class Snapshot(StateSnapshot):
         """The incident's state at one version, so that loading a long incident replays only
         the events after it. JSON has no integer keys: requests and obligations are kept as
         lists, and the enums come back from their values."""
