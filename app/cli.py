@@ -55,6 +55,9 @@ def serve(
     in_thread = settings.run_projections and projector == Projector.THREAD
     if workers > 1 and (in_thread or not settings.uses_postgres):
         raise typer.BadParameter("several workers need PostgreSQL and --projector process")
+    # Migrate here, once, before the worker and the API processes start: each would otherwise
+    # migrate an empty store at the same moment, and the loser of that race would exit.
+    build_services(settings).close()
     worker = None
     if settings.run_projections and projector == Projector.PROCESS:
         this_cli = str(Path(sys.argv[0]).resolve())

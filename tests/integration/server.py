@@ -27,6 +27,7 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
+        self.log: list[str] = []  # what the server wrote to stderr, to show when a test fails
 
     def start(self) -> None:
         """Start and block until uvicorn reports that startup is complete."""
@@ -36,11 +37,14 @@ class ServerProcess:
         )
         assert self.process.stderr is not None
         for line in self.process.stderr:
+            self.log.append(line)
             if "Application startup complete" in line:
                 # Keep draining, so a chatty server never blocks on a full pipe.
-                threading.Thread(target=self.process.stderr.read, daemon=True).start()
+                drain = threading.Thread(target=self.log.extend, args=(self.process.stderr,))
+                drain.daemon = True
+                drain.start()
                 return
-        raise RuntimeError(f"server exited with {self.process.wait()}")
+        raise RuntimeError(f"server exited with {self.process.wait()}: {''.join(self.log)}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""

@@ -30,7 +30,7 @@ def test_the_readme_walk_through_runs_as_written(sqlite_settings: Settings) -> N
     finally:
         server.kill()
 
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr + "".join(server.log)
     assert '"outcome":"Crowd dispersed by 03:15; three arrests, no injuries"' in done.stdout
     assert '"status":"partially_accepted"' in done.stdout
     assert '"department":"KCSD"' in done.stdout
