@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -58,10 +59,11 @@ def serve(
     # Migrate here, once, before the worker and the API processes start: each would otherwise
     # migrate an empty store at the same moment, and the loser of that race would exit.
     build_services(settings).close()
-    worker = None
+    worker, stopping = None, threading.Event()
     if settings.run_projections and projector == Projector.PROCESS:
         this_cli = str(Path(sys.argv[0]).resolve())
         worker = subprocess.Popen([this_cli, "project"], preexec_fn=die_with_parent)
+        threading.Thread(target=stop_if_gone, args=(worker, stopping), daemon=True).start()
         os.environ["MAL_RUN_PROJECTIONS"] = "false"  # for the API processes uvicorn starts
     try:
         uvicorn.run(
@@ -73,9 +75,20 @@ def serve(
             access_log=request_lines,
         )
     finally:
+        stopping.set()
         if worker:
             worker.terminate()
             worker.wait()
+
+
+def stop_if_gone(worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:
+    """A server whose projection worker is gone would take writes that no read shows: stop
+    the server too (gracefully; it then ends by that SIGTERM), so that its service manager
+    restarts both."""
+    code = worker.wait()
+    if not stopping.is_set():
+        typer.echo(f"the projection worker exited ({code}); stopping the server", err=True)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def die_with_parent() -> None:

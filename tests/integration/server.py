@@ -40,11 +40,20 @@ class ServerProcess:
             self.log.append(line)
             if "Application startup complete" in line:
                 # Keep draining, so a chatty server never blocks on a full pipe.
-                drain = threading.Thread(target=self.log.extend, args=(self.process.stderr,))
-                drain.daemon = True
-                drain.start()
+                self._drain = threading.Thread(target=self.log.extend, args=(self.process.stderr,))
+                self._drain.daemon = True
+                self._drain.start()
                 return
         raise RuntimeError(f"server exited with {self.process.wait()}: {''.join(self.log)}")
+
+    def wait(self, timeout: float) -> int:
+        """Until the server ends on its own; its exit status."""
+        assert self.process is not None
+        assert self.process.stderr is not None
+        status = self.process.wait(timeout)
+        self._drain.join(timeout)
+        self.process.stderr.close()
+        return status
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, as in a crash or an OOM kill."""

@@ -1,7 +1,10 @@
 """Must show 3: killing the service between writes loses no acknowledged event, and the
 projections catch up exactly once after each restart."""
 
+import os
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -97,3 +100,18 @@ def test_killed_service_loses_no_acknowledged_write_and_projects_each_event_once
         assert dump(services) == live
     finally:
         services.close()
+
+
+def test_the_server_stops_when_its_projection_worker_dies(sqlite_settings: Settings) -> None:
+    """Else it would take writes that no read ever shows; its service manager restarts it.
+    uvicorn shuts down gracefully, then ends by the signal it caught."""
+    server = ServerProcess(sqlite_settings)
+    server.start()
+    assert server.process is not None
+    tasks = Path(f"/proc/{server.process.pid}/task").glob("*/children")
+    [worker] = [int(pid) for task in tasks for pid in task.read_text().split()]
+
+    os.kill(worker, signal.SIGKILL)
+
+    assert server.wait(timeout=60) == -signal.SIGTERM
+    assert any("projection worker exited" in line for line in server.log)
