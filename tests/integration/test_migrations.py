@@ -1,7 +1,10 @@
 """Alembic owns the read-model schema: upgrading an empty database yields exactly the tables
 the code describes, on both stores, and upgrading twice is harmless."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -14,6 +17,7 @@ from app.migrations import upgrade_to_head
 from app.services import read_model_engine
 from app.settings import Settings
 from projections.tables import assistance_requests, incidents, metadata, parties
+from tests.integration.server import environment
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -104,3 +108,16 @@ def request_row(number: int) -> dict[str, object]:
         "requested_at": T0,
         "deployed": {},
     }
+
+
+def test_processes_starting_together_on_an_empty_store_all_start(tmp_path: Path) -> None:
+    """Before they took turns, one of two processes failed a third of the time ('table
+    api_keys already exists'), and a projection worker could be the one."""
+    start = "from app.services import build_services as b; from app.settings import Settings as S"
+    for trial in range(4):
+        env = environment(Settings(data_dir=tmp_path / str(trial)))
+        starting = [
+            subprocess.Popen([sys.executable, "-c", f"{start}; b(S()).close()"], env=env)
+            for _ in range(3)
+        ]
+        assert [p.wait(timeout=120) for p in starting] == [0, 0, 0]
