@@ -27,7 +27,8 @@ def upgrade_to_head(engine: Engine, migrations_dir: Path) -> None:
 
 @contextmanager
 def sqlite_turns(engine: Engine) -> Iterator[None]:
-    """SQLite has no advisory lock: an exclusive lock on a file beside the database."""
+    """One process at a time sets up this SQLite database (SQLite has no advisory lock): an
+    exclusive lock on a file beside it."""
     if engine.dialect.name != "sqlite":
         yield
         return

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from app.access_log import prepare_sqlite_store
 from app.ledger import MutualAidLedger
-from app.migrations import upgrade_to_head
+from app.migrations import sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
 from app.store import durability_warnings
@@ -126,7 +126,8 @@ def access_engine(settings: Settings, read_models: Engine) -> Engine:
     if settings.uses_postgres:
         return read_models
     engine = read_model_engine(settings, f"sqlite:///{settings.data_dir / 'access_log.sqlite'}")
-    prepare_sqlite_store(engine, read_models)
+    with sqlite_turns(engine):
+        prepare_sqlite_store(engine, read_models)
     return engine
 
 
