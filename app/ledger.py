@@ -71,7 +71,7 @@ class Written:
 class MutualAidLedger(Application[UUID]):
     name = APPLICATION_NAME
     # Every tenth event an incident's state is snapshotted, so that a process that has not
-    # cached it replays at most ten events to load it, however long the incident is.
+    # cached it loads the newest snapshot and replays at most nine events after it.
     snapshotting_intervals = {Incident: 10}
 
     def __init__(self, env: dict[str, str], directory: Directory, retries: int = 5) -> None:
