@@ -60,7 +60,7 @@ class TableRows:
         return self._by_incident[incident_id]
 
     def add(self, **values: Any) -> None:
-        unknown = values.keys() - set(self._columns)
+        unknown = values.keys() - self.table.columns.keys()
         if unknown:
             raise ValueError(f"not columns of {self.table.name}: {sorted(unknown)}")
         self._added[self._keep({c: values.get(c) for c in self._columns})] = None
