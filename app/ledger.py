@@ -3,7 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    Cache,
     ProjectorFunction,
     project_aggregate,
 )
@@ -24,6 +25,7 @@ from domain.corrections import Correctable
 from domain.directory import Directory, PolicyBook
 from domain.errors import (
     ConcurrentModification,
+    DomainError,
     DuplicateIncident,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
@@ -285,28 +287,42 @@ class MutualAidLedger(Application[UUID]):
                 ) from None
 
     def _update(self, incident_id: UUID, ctx: Context, command: Command) -> Written:
-        """Run the command against the newest state. A collision with another writer re-runs
-        it against the state that writer left, so every rule is checked again; with If-Match
-        the caller asked for exactly one version, so a collision is its answer."""
+        """Run the command against the cached state, which is the newest unless another
+        process wrote since. Either way nothing wrong is stored: a save on a stale state
+        collides with that process's events at their version, and the command re-runs against
+        the state that writer left, so every rule is checked again; a refusal is given only
+        if the store's newest state refuses too. With If-Match the caller asked for exactly
+        one version, so a collision is its answer."""
         with self._once(ctx.idempotency) as replayed:
             if replayed:
                 return replayed
-            for _ in range(self._retries):
-                incident = self._visible_incident(incident_id, ctx.actor.agency)
-                expected = ctx.expected_version
-                if expected is not None and incident.version != expected:
-                    raise VersionMismatch(
-                        f"incident is at version {incident.version}, not {expected}"
-                    )
-                command(incident, self.book(ctx.occurred_at))
+            for attempt in range(self._retries):
+                if attempt:
+                    self._forget(incident_id)
                 try:
-                    return self._save(incident, ctx.idempotency)
+                    return self._run(incident_id, ctx, command)
+                except DomainError:
+                    if attempt:
+                        raise
                 except IntegrityError:
                     if twin := self._replay(ctx.idempotency):
                         return twin
-                    if expected is not None:
+                    if ctx.expected_version is not None:
                         raise VersionMismatch("another write reached the incident first") from None
             raise ConcurrentModification(f"gave up after {self._retries} collisions")
+
+    def _run(self, incident_id: UUID, ctx: Context, command: Command) -> Written:
+        incident = self._visible_incident(incident_id, ctx.actor.agency)
+        expected = ctx.expected_version
+        if expected is not None and incident.version != expected:
+            raise VersionMismatch(f"incident is at version {incident.version}, not {expected}")
+        command(incident, self.book(ctx.occurred_at))
+        return self._save(incident, ctx.idempotency)
+
+    def _forget(self, incident_id: UUID) -> None:
+        """Drop the cached state, so the next load reads the store."""
+        with suppress(KeyError):
+            cast(Cache[UUID, Incident], self.repository.cache).get(incident_id, evict=True)
 
     @contextmanager
     def _once(self, idempotency: Idempotency | None) -> Iterator[Written | None]:

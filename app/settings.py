@@ -101,9 +101,11 @@ class Settings(BaseSettings):
         """The `eventsourcing` environment; persistence is always explicit, never in memory."""
         create = {
             "CREATE_TABLE": "y" if self.create_tables else "n",
-            # Incidents recently written stay in memory; each load reads only the events
-            # recorded since (by any process), so a long incident costs as little as a short.
+            # Incidents recently written stay in memory as saved, and a command runs against
+            # them without reading the store: the ledger re-runs it against the store's newest
+            # state when that cached state may be behind another process (see its _update).
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
         }
         if not self.database_url:
             return {

@@ -1,0 +1,83 @@
+"""Two ledgers on one store, as two API processes: each keeps the incidents it wrote in memory
+and runs commands against them without reading the store. A command sent to the one whose
+memory is behind is still judged on the store's newest state, and stored after it."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.ledger import Context, MutualAidLedger
+from app.services import build_services
+from app.settings import Settings
+from domain.errors import RuleViolation
+from tests.scenarios import REQUESTER, RESPONDER, T0, open_incident, partial_response
+
+
+@pytest.fixture
+def two_ledgers(settings: Settings) -> Iterator[tuple[MutualAidLedger, MutualAidLedger]]:
+    first = build_services(settings)
+    second = build_services(settings)
+    try:
+        yield first.ledger, second.ledger
+    finally:
+        first.close()
+        second.close()
+
+
+def versions(ledger: MutualAidLedger, incident: object) -> list[int]:
+    return [event.originator_version for event in ledger.events.get(incident)]
+
+
+def test_a_command_the_stale_state_refuses_is_accepted_by_the_newest(
+    two_ledgers: tuple[MutualAidLedger, MutualAidLedger],
+) -> None:
+    behind, ahead = two_ledgers
+    incident = open_incident(behind, "K-1")  # cached by `behind` before approval
+    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).version
+
+    written = behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+
+    assert written.version == approved + 1
+    assert versions(ahead, incident) == list(range(1, approved + 2))
+
+
+def test_a_command_on_stale_state_is_stored_after_the_newer_events(
+    two_ledgers: tuple[MutualAidLedger, MutualAidLedger],
+) -> None:
+    behind, ahead = two_ledgers
+    incident = open_incident(behind, "K-1")
+    behind.approve(incident, 1, Context(REQUESTER, T0))
+    behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+    first = ahead.record_involvement(incident, 1, "D-0", "first", "", Context(RESPONDER, T0))
+
+    written = behind.record_involvement(incident, 1, "D-1", "second", "", Context(RESPONDER, T0))
+
+    assert written.version == first.version + 1
+    notes = list(ahead.events.get(incident, gt=first.version - 1))
+    assert [note.involvement for note in notes] == ["first", "second"]
+
+
+def test_if_match_is_checked_against_the_newest_version(
+    two_ledgers: tuple[MutualAidLedger, MutualAidLedger],
+) -> None:
+    behind, ahead = two_ledgers
+    incident = open_incident(behind, "K-1")
+    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).version
+
+    if_match = Context(RESPONDER, T0, expected_version=approved)
+    written = behind.respond(incident, 1, partial_response(), if_match)
+
+    assert written.version == approved + 1
+
+
+def test_a_refusal_of_the_newest_state_stands(
+    two_ledgers: tuple[MutualAidLedger, MutualAidLedger],
+) -> None:
+    behind, ahead = two_ledgers
+    incident = open_incident(behind, "K-1")
+    behind.approve(incident, 1, Context(REQUESTER, T0))
+    responded = ahead.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).version
+
+    with pytest.raises(RuleViolation):
+        behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+    assert versions(ahead, incident)[-1] == responded
