@@ -1,6 +1,7 @@
 """Write endpoints: one per command. Each translates its body to domain values, calls the
 ledger once and answers with the new version (as ETag) and log position."""
 
+import asyncio
 from typing import Annotated
 from uuid import UUID
 
@@ -24,7 +25,7 @@ from api.schemas.commands import (
     WithdrawalCreate,
     WriteResult,
 )
-from app.ledger import Written
+from app.ledger import Pending
 
 ERRORS = problem_responses(400, 403, 404, 409, 412, 413, 422)
 router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)
@@ -56,22 +57,27 @@ CorrectionBody = Annotated[
 CloseBody = Annotated[Closure, example("KPD closes with the outcome", examples.CLOSE)]
 
 
-def answer(written: Written, response: Response) -> WriteResult:
+async def answer(pending: Pending, response: Response) -> WriteResult:
+    """Waits for the ledger's writer on the event loop: no worker thread per command."""
+    written = await asyncio.wrap_future(pending)
     response.headers["ETag"] = f'"{written.version}"'
     return WriteResult(
         incident_id=str(written.incident_id), version=written.version, position=written.position
     )
 
 
-def created(written: Written, response: Response) -> WriteResult:
-    response.headers["Location"] = f"/v1/incidents/{written.incident_id}"
-    return answer(written, response)
+async def created(pending: Pending, response: Response) -> WriteResult:
+    answered = await answer(pending, response)
+    response.headers["Location"] = f"/v1/incidents/{answered.incident_id}"
+    return answered
 
 
 @router.post("", status_code=201)
-def open_incident(body: OpenBody, pre: Pre, ledger: Ledger, response: Response) -> WriteResult:
+async def open_incident(
+    body: OpenBody, pre: Pre, ledger: Ledger, response: Response
+) -> WriteResult:
     """Open an incident by asking the first agency for help."""
-    written = ledger.open_incident(
+    pending = ledger.open_incident(
         pre.context(body),
         case_number=body.case_number,
         nature=body.nature,
@@ -80,35 +86,35 @@ def open_incident(body: OpenBody, pre: Pre, ledger: Ledger, response: Response) 
         request=body.request.details(),
         scene_management=body.scene_management,
     )
-    return created(written, response)
+    return await created(pending, response)
 
 
 @activities.post("", status_code=201)
-def report_activity(
+async def report_activity(
     body: ActivityBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
     """Alsip 205.3.1: record activity outside the jurisdiction; notifications are owed."""
-    written = ledger.report_activity(
+    pending = ledger.report_activity(
         pre.context(body),
         case_number=body.case_number,
         nature=body.nature,
         location=body.location,
         jurisdiction=body.jurisdiction,
     )
-    return created(written, response)
+    return await created(pending, response)
 
 
 @router.post("/{incident_id}/requests", status_code=201)
-def request_assistance(
+async def request_assistance(
     incident_id: UUID, body: AddRequestBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
     """Ask one more agency for help on this incident."""
-    written = ledger.request_assistance(incident_id, body.details(), pre.context(body))
-    return answer(written, response)
+    pending = ledger.request_assistance(incident_id, body.details(), pre.context(body))
+    return await answer(pending, response)
 
 
 @router.post(REQUEST + "/approve")
-def approve(
+async def approve(
     incident_id: UUID,
     number: int,
     body: ApproveBody,
@@ -116,11 +122,11 @@ def approve(
     ledger: Ledger,
     response: Response,
 ) -> WriteResult:
-    return answer(ledger.approve(incident_id, number, pre.context(body)), response)
+    return await answer(ledger.approve(incident_id, number, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/respond")
-def respond(
+async def respond(
     incident_id: UUID,
     number: int,
     body: RespondBody,
@@ -130,11 +136,11 @@ def respond(
 ) -> WriteResult:
     """The agency asked accepts, partially accepts or declines, naming what it sends."""
     decided = body.details(pre.agency)
-    return answer(ledger.respond(incident_id, number, decided, pre.context(body)), response)
+    return await answer(ledger.respond(incident_id, number, decided, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/recall")
-def recall(
+async def recall(
     incident_id: UUID,
     number: int,
     body: RecallBody,
@@ -144,11 +150,11 @@ def recall(
 ) -> WriteResult:
     """The agency asked takes back all or part of what it sent."""
     withdrawal = body.withdrawal()
-    return answer(ledger.recall(incident_id, number, withdrawal, pre.context(body)), response)
+    return await answer(ledger.recall(incident_id, number, withdrawal, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/release")
-def release(
+async def release(
     incident_id: UUID,
     number: int,
     body: ReleaseBody,
@@ -158,11 +164,13 @@ def release(
 ) -> WriteResult:
     """The requesting agency sends all or part of the responders home."""
     withdrawal = body.withdrawal()
-    return answer(ledger.release(incident_id, number, withdrawal, pre.context(body)), response)
+    return await answer(
+        ledger.release(incident_id, number, withdrawal, pre.context(body)), response
+    )
 
 
 @router.post(REQUEST + "/arrive")
-def record_arrival(
+async def record_arrival(
     incident_id: UUID,
     number: int,
     body: ArrivalBody,
@@ -171,11 +179,11 @@ def record_arrival(
     response: Response,
 ) -> WriteResult:
     """The responders arrived and reported to the person named in the request."""
-    return answer(ledger.record_arrival(incident_id, number, pre.context(body)), response)
+    return await answer(ledger.record_arrival(incident_id, number, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/cancel")
-def cancel(
+async def cancel(
     incident_id: UUID,
     number: int,
     body: CancelBody,
@@ -183,11 +191,13 @@ def cancel(
     ledger: Ledger,
     response: Response,
 ) -> WriteResult:
-    return answer(ledger.cancel(incident_id, number, body.reason, pre.context(body)), response)
+    return await answer(
+        ledger.cancel(incident_id, number, body.reason, pre.context(body)), response
+    )
 
 
 @router.post(REQUEST + "/officers/{badge}/involvement")
-def record_involvement(
+async def record_involvement(
     incident_id: UUID,
     number: int,
     badge: str,
@@ -197,14 +207,14 @@ def record_involvement(
     response: Response,
 ) -> WriteResult:
     """Kenosha IV.C.2: what an officer did and observed."""
-    written = ledger.record_involvement(
+    pending = ledger.record_involvement(
         incident_id, number, badge, body.involvement, body.observations, pre.context(body)
     )
-    return answer(written, response)
+    return await answer(pending, response)
 
 
 @router.post("/{incident_id}/obligations/{number}/fulfil")
-def fulfil(
+async def fulfil(
     incident_id: UUID,
     number: int,
     body: FulfilBody,
@@ -214,24 +224,24 @@ def fulfil(
 ) -> WriteResult:
     """Record a notification made or a report filed that a policy requires."""
     recipients = tuple(body.recipients)
-    written = ledger.fulfil(incident_id, number, recipients, body.note, pre.context(body))
-    return answer(written, response)
+    pending = ledger.fulfil(incident_id, number, recipients, body.note, pre.context(body))
+    return await answer(pending, response)
 
 
 @router.post("/{incident_id}/close")
-def close(
+async def close(
     incident_id: UUID, body: CloseBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
-    written = ledger.close_incident(incident_id, body.outcome, body.release_all, pre.context(body))
-    return answer(written, response)
+    pending = ledger.close_incident(incident_id, body.outcome, body.release_all, pre.context(body))
+    return await answer(pending, response)
 
 
 @router.post("/{incident_id}/corrections")
-def correct(
+async def correct(
     incident_id: UUID, body: CorrectionBody, pre: Pre, ledger: Ledger, response: Response
 ) -> WriteResult:
     """Correct a recorded fact with a reason; history keeps the original and the correction."""
-    written = ledger.correct(
+    pending = ledger.correct(
         incident_id, body.fact, body.request_number, body.value, body.reason, pre.context(body)
     )
-    return answer(written, response)
+    return await answer(pending, response)

@@ -32,7 +32,6 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.VersionMismatch: 412,
     errors.ConcurrentModification: 409,
     errors.IdempotencyKeyReused: 422,
-    errors.IdempotencyKeyInFlight: 409,
     PolicyViolation: 403,
     UnknownAgency: 422,
 }

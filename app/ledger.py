@@ -1,18 +1,21 @@
-"""The use-case layer: one `eventsourcing` Application whose methods load, command, save."""
+"""The use-case layer: one `eventsourcing` Application; its command methods queue to one
+writer thread that loads, commands and stores in batches (see MutualAidLedger)."""
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime
+from queue import SimpleQueue
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
-    Cache,
+    LRUCache,
     ProjectorFunction,
     project_aggregate,
 )
@@ -27,7 +30,6 @@ from domain.errors import (
     ConcurrentModification,
     DomainError,
     DuplicateIncident,
-    IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     IncidentNotFound,
     VersionMismatch,
@@ -39,6 +41,7 @@ from domain.visibility import Audience, audience_of
 
 log = logging.getLogger(__name__)
 Command = Callable[[Incident, PolicyBook], None]
+BATCH = 200  # commands stored in one transaction at most
 
 
 @dataclass(frozen=True)
@@ -70,21 +73,64 @@ class Written:
     position: int
 
 
+Pending = Future[Written]  # resolved once the command's events are stored, or refused
+
+
+@dataclass(frozen=True)
+class Job:
+    """A command waiting for the writer. ``create`` makes a new incident; otherwise
+    ``command`` changes the incident's newest state."""
+
+    incident_id: UUID
+    ctx: Context
+    command: Command | None = None
+    create: Callable[[], Incident] | None = None
+    done: Pending = field(default_factory=Future)
+
+    def scopes(self) -> set[object]:
+        """Two jobs that share a scope (an incident, a key) are never stored together: the
+        second must see what the first stored (its state, or its key's record)."""
+        key = self.ctx.idempotency
+        return {self.incident_id, *([(key.agency, key.key)] if key else [])}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    job: Job
+    incident: Incident  # with the command's events pending
+
+
 class MutualAidLedger(Application[UUID]):
+    """Commands are queued to one writer thread, which runs those waiting against the
+    incidents it keeps in memory and stores their events in one transaction (group commit):
+    each command is still checked, stored and answered on its own, but many share one commit
+    and one turn on the store's write lock."""
+
     name = APPLICATION_NAME
     # Every tenth event an incident's state is snapshotted, so that a process that has not
     # cached it loads the newest snapshot and replays at most nine events after it.
     snapshotting_intervals = {Incident: 10}
 
-    def __init__(self, env: dict[str, str], directory: Directory, retries: int = 5) -> None:
+    def __init__(
+        self, env: dict[str, str], directory: Directory, retries: int = 5, cache_size: int = 1000
+    ) -> None:
         super().__init__(env)
         self.directory = directory
         self._retries = retries
-        self._in_flight: set[tuple[str, str]] = set()
-        self._in_flight_lock = threading.Lock()
+        # Only the writer thread touches these incidents, so a command changes them in place.
+        self._recent: LRUCache[UUID, Incident] = LRUCache(cache_size)
+        self._jobs: SimpleQueue[Job | None] = SimpleQueue()
+        self._writer = threading.Thread(target=self._write, name="ledger-writer", daemon=True)
+        self._writer.start()
         # Called with the log position after each save; the composition root points it at
         # the in-process projection runner, so a write is projected without waiting a poll.
         self.on_saved: Callable[[int], None] = lambda position: None
+
+    def close(self) -> None:
+        if self._writer.is_alive():
+            self._jobs.put(None)
+            self._writer.join()
+        super().close()
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(self.construct_transcoder(), TypedEventMapper)
@@ -118,7 +164,7 @@ class MutualAidLedger(Application[UUID]):
         location: str,
         request: RequestDetails,
         scene_management: str | None = None,
-    ) -> Written:
+    ) -> Pending:
         def create() -> Incident:
             return Incident.open(
                 case_number=case_number,
@@ -132,11 +178,11 @@ class MutualAidLedger(Application[UUID]):
                 book=self.book(ctx.occurred_at),
             )
 
-        return self._create(ctx, create)
+        return self._create(Incident.create_id(ctx.actor.agency, case_number), ctx, create)
 
     def report_activity(
         self, ctx: Context, *, case_number: str, nature: str, location: str, jurisdiction: str
-    ) -> Written:
+    ) -> Pending:
         def create() -> Incident:
             return Incident.report_activity(
                 case_number=case_number,
@@ -148,41 +194,41 @@ class MutualAidLedger(Application[UUID]):
                 book=self.book(ctx.occurred_at),
             )
 
-        return self._create(ctx, create)
+        return self._create(Incident.create_id(ctx.actor.agency, case_number), ctx, create)
 
     def request_assistance(
         self, incident_id: UUID, request: RequestDetails, ctx: Context
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id, ctx, lambda i, book: i.request_assistance(request, *at(ctx), book)
         )
 
-    def approve(self, incident_id: UUID, number: int, ctx: Context) -> Written:
+    def approve(self, incident_id: UUID, number: int, ctx: Context) -> Pending:
         return self._update(incident_id, ctx, lambda i, book: i.approve(number, *at(ctx), book))
 
     def respond(
         self, incident_id: UUID, number: int, response: ResponseDetails, ctx: Context
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id, ctx, lambda i, book: i.respond(number, response, *at(ctx), book)
         )
 
     def recall(
         self, incident_id: UUID, number: int, withdrawal: Withdrawal, ctx: Context
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id, ctx, lambda i, book: i.recall(number, withdrawal, *at(ctx), book)
         )
 
     def release(
         self, incident_id: UUID, number: int, withdrawal: Withdrawal, ctx: Context
-    ) -> Written:
+    ) -> Pending:
         return self._update(incident_id, ctx, lambda i, _: i.release(number, withdrawal, *at(ctx)))
 
-    def record_arrival(self, incident_id: UUID, number: int, ctx: Context) -> Written:
+    def record_arrival(self, incident_id: UUID, number: int, ctx: Context) -> Pending:
         return self._update(incident_id, ctx, lambda i, _: i.record_arrival(number, *at(ctx)))
 
-    def cancel(self, incident_id: UUID, number: int, reason: str, ctx: Context) -> Written:
+    def cancel(self, incident_id: UUID, number: int, reason: str, ctx: Context) -> Pending:
         return self._update(incident_id, ctx, lambda i, _: i.cancel(number, reason, *at(ctx)))
 
     def record_involvement(
@@ -193,7 +239,7 @@ class MutualAidLedger(Application[UUID]):
         involvement: str,
         observations: str,
         ctx: Context,
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id,
             ctx,
@@ -202,7 +248,7 @@ class MutualAidLedger(Application[UUID]):
 
     def fulfil(
         self, incident_id: UUID, number: int, recipients: tuple[str, ...], note: str, ctx: Context
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id, ctx, lambda i, _: i.fulfil(number, recipients, note, *at(ctx))
         )
@@ -215,14 +261,14 @@ class MutualAidLedger(Application[UUID]):
         value: str,
         reason: str,
         ctx: Context,
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id, ctx, lambda i, _: i.correct(fact, number, value, reason, *at(ctx))
         )
 
     def close_incident(
         self, incident_id: UUID, outcome: str, release_all: bool, ctx: Context
-    ) -> Written:
+    ) -> Pending:
         return self._update(
             incident_id, ctx, lambda i, _: i.close_incident(outcome, release_all, *at(ctx))
         )
@@ -272,81 +318,143 @@ class MutualAidLedger(Application[UUID]):
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _create(self, ctx: Context, create: Callable[[], Incident]) -> Written:
-        with self._once(ctx.idempotency) as replayed:
-            if replayed:
-                return replayed
-            incident = create()
+    def _create(self, incident_id: UUID, ctx: Context, create: Callable[[], Incident]) -> Pending:
+        return self._submit(Job(incident_id, ctx, create=create))
+
+    def _update(self, incident_id: UUID, ctx: Context, command: Command) -> Pending:
+        return self._submit(Job(incident_id, ctx, command=command))
+
+    def _submit(self, job: Job) -> Pending:
+        if not self._writer.is_alive():
+            raise RuntimeError("the ledger is closed")
+        self._jobs.put(job)
+        return job.done
+
+    def _write(self) -> None:
+        """The writer thread: takes every job waiting (up to a batch) and writes them."""
+        while (first := self._jobs.get()) is not None:
+            jobs = [first]
+            while len(jobs) < BATCH and not self._jobs.empty():
+                if (job := self._jobs.get()) is None:
+                    self._jobs.put(None)  # write these, then stop
+                    break
+                jobs.append(job)
             try:
-                return self._save(incident, ctx.idempotency)
-            except IntegrityError:
-                if twin := self._replay(ctx.idempotency):
-                    return twin
-                raise DuplicateIncident(
-                    f"{ctx.actor.agency} already has case number {incident.case_number}"
-                ) from None
+                self._write_batch(jobs)
+            except Exception as error:  # a fault here must not leave any caller waiting
+                log.exception("the writer failed a batch")
+                for job in jobs:
+                    if not job.done.done():
+                        job.done.set_exception(error)
 
-    def _update(self, incident_id: UUID, ctx: Context, command: Command) -> Written:
-        """Run the command against the cached state, which is the newest unless another
-        process wrote since. Either way nothing wrong is stored: a save on a stale state
-        collides with that process's events at their version, and the command re-runs against
-        the state that writer left, so every rule is checked again; a refusal is given only
-        if the store's newest state refuses too. With If-Match the caller asked for exactly
-        one version, so a collision is its answer."""
-        with self._once(ctx.idempotency) as replayed:
-            if replayed:
-                return replayed
-            for attempt in range(self._retries):
-                if attempt:
-                    self._forget(incident_id)
-                try:
-                    return self._run(incident_id, ctx, command)
-                except DomainError:
-                    if attempt:
-                        raise
-                except IntegrityError:
-                    if twin := self._replay(ctx.idempotency):
-                        return twin
-                    if ctx.expected_version is not None:
-                        raise VersionMismatch("another write reached the incident first") from None
-            raise ConcurrentModification(f"gave up after {self._retries} collisions")
+    def _write_batch(self, jobs: list[Job]) -> None:
+        batch: list[Prepared] = []
+        taken: set[object] = set()
+        for job in jobs:
+            if not job.done.set_running_or_notify_cancel():
+                continue  # its caller went away before it started: it is not run
+            if not taken.isdisjoint(job.scopes()):
+                self._store(batch)
+                batch, taken = [], set()
+            taken |= job.scopes()
+            if prepared := self._prepare(job, fresh=False):
+                batch.append(prepared)
+        self._store(batch)
 
-    def _run(self, incident_id: UUID, ctx: Context, command: Command) -> Written:
-        incident = self._visible_incident(incident_id, ctx.actor.agency)
-        expected = ctx.expected_version
+    def _prepare(self, job: Job, fresh: bool) -> Prepared | None:
+        """Run the job's command, or settle the job if it needs no store: answered before
+        (its key's record) or refused. The cached state is the newest unless another process
+        wrote since, so a refusal of it is checked against the store's newest state first."""
+        try:
+            if replayed := self._replay(job.ctx.idempotency):
+                job.done.set_result(replayed)
+                return None
+            if job.create:
+                return Prepared(job, job.create())
+            try:
+                return Prepared(job, self._commanded(job, fresh))
+            except DomainError:
+                if fresh:
+                    raise
+                return Prepared(job, self._commanded(job, fresh=True))
+        except Exception as error:
+            job.done.set_exception(error)
+            return None
+
+    def _commanded(self, job: Job, fresh: bool) -> Incident:
+        assert job.command
+        incident = self._incident(job.incident_id, job.ctx.actor.agency, fresh)
+        expected = job.ctx.expected_version
         if expected is not None and incident.version != expected:
             raise VersionMismatch(f"incident is at version {incident.version}, not {expected}")
-        command(incident, self.book(ctx.occurred_at))
-        return self._save(incident, ctx.idempotency)
+        job.command(incident, self.book(job.ctx.occurred_at))
+        return incident
 
-    def _forget(self, incident_id: UUID) -> None:
-        """Drop the cached state, so the next load reads the store."""
+    def _incident(self, incident_id: UUID, agency: str, fresh: bool) -> Incident:
+        """Taken out of memory (the command changes it; it goes back once stored), or loaded."""
         with suppress(KeyError):
-            cast(Cache[UUID, Incident], self.repository.cache).get(incident_id, evict=True)
+            cached = self._recent.get(incident_id, evict=True)
+            if not fresh:
+                return check_party(cached, agency)
+        return self._visible_incident(incident_id, agency)
 
-    @contextmanager
-    def _once(self, idempotency: Idempotency | None) -> Iterator[Written | None]:
-        """Answer a finished key from its record; refuse a key still running in this process.
-        Twins running in different processes meet at the key's unique row, written with the
-        events: the loser finds the winner's record and answers with it."""
-        if idempotency is None:
-            yield None
+    def _store(self, batch: list[Prepared]) -> None:
+        """One transaction for the batch. A collision stores none of it (another process
+        wrote one of its incidents, or an incident or key already exists): then each job is
+        run and stored on its own."""
+        if not batch:
             return
-        if replayed := self._replay(idempotency):
-            yield replayed
-            return
-        scope = (idempotency.agency, idempotency.key)
-        with self._in_flight_lock:
-            if scope in self._in_flight:
-                raise IdempotencyKeyInFlight(f"key {idempotency.key} is still being processed")
-            self._in_flight.add(scope)
         try:
-            yield None
-        finally:
-            with self._in_flight_lock:
-                self._in_flight.discard(scope)
+            written = self._save(batch)
+        except IntegrityError:
+            for prepared in batch:
+                self._store_alone(prepared.job)
+            return
+        except Exception as error:
+            for prepared in batch:
+                prepared.job.done.set_exception(error)
+            return
+        for prepared, answer in zip(batch, written, strict=True):
+            prepared.job.done.set_result(answer)
+
+    def _store_alone(self, job: Job) -> None:
+        """Against the store's newest state, so every rule is checked again; with If-Match
+        the caller asked for exactly one version, so a collision is its answer."""
+        for _ in range(self._retries):
+            if not (prepared := self._prepare(job, fresh=True)):
+                return
+            try:
+                [answer] = self._save([prepared])
+            except IntegrityError:
+                if not self._settle_collision(job):
+                    continue
+            except Exception as error:
+                job.done.set_exception(error)
+            else:
+                job.done.set_result(answer)
+            return
+        job.done.set_exception(ConcurrentModification(f"gave up after {self._retries} collisions"))
+
+    def _settle_collision(self, job: Job) -> bool:
+        """Answer a job whose own save collided, unless running it again could succeed.
+        Twins in different processes meet at their key's unique row: the loser answers with
+        the winner's record."""
+        try:
+            if twin := self._replay(job.ctx.idempotency):
+                job.done.set_result(twin)
+            elif job.create:
+                agency = job.ctx.actor.agency
+                job.done.set_exception(DuplicateIncident(f"{agency} already has this case number"))
+            elif job.ctx.expected_version is not None:
+                job.done.set_exception(VersionMismatch("another write reached the incident first"))
+            else:
+                return False
+        except Exception as error:
+            job.done.set_exception(error)
+        return True
 
     def _replay(self, idempotency: Idempotency | None) -> Written | None:
+        """The first answer to this key; a key used for another request is refused."""
         if idempotency is None:
             return None
         recorder = cast(IdempotentRecorder, self.recorder)
@@ -363,19 +471,30 @@ class MutualAidLedger(Application[UUID]):
             incident: Incident = self.repository.get(incident_id)
         except AggregateNotFoundError:
             raise IncidentNotFound(f"no incident {incident_id}") from None
-        if not incident.is_party(agency):
-            raise IncidentNotFound(f"no incident {incident_id}")
-        return incident
+        return check_party(incident, agency)
 
-    def _save(self, incident: Incident, idempotency: Idempotency | None) -> Written:
-        record = None
-        if idempotency:
-            key = (idempotency.agency, idempotency.key, idempotency.request_hash)
-            record = IdempotencyRecord(*key, incident.id, incident.version)
-        recordings = self.save(incident, idempotency=record)
-        position = recordings[-1].notification.id
-        self.on_saved(position)
-        return Written(incident.id, incident.version, position)
+    def _save(self, batch: list[Prepared]) -> list[Written]:
+        records = [record_of(p) for p in batch if p.job.ctx.idempotency]
+        recordings = self.save(*(p.incident for p in batch), idempotency=records)
+        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
+        for prepared in batch:
+            self._recent.put(prepared.incident.id, prepared.incident)
+        self.on_saved(max(positions.values()))
+        return [Written(p.incident.id, p.incident.version, positions[p.incident.id]) for p in batch]
+
+
+def record_of(prepared: Prepared) -> IdempotencyRecord:
+    idempotency, incident = prepared.job.ctx.idempotency, prepared.incident
+    assert idempotency
+    key = (idempotency.agency, idempotency.key, idempotency.request_hash)
+    return IdempotencyRecord(*key, incident.id, incident.version)
+
+
+def check_party(incident: Incident, agency: str) -> Incident:
+    """Not a party: not found, so that whether the incident exists does not leak."""
+    if not incident.is_party(agency):
+        raise IncidentNotFound(f"no incident {incident.id}")
+    return incident
 
 
 def at(ctx: Context) -> tuple[Actor, datetime]:

@@ -86,7 +86,10 @@ def build_services(settings: Settings) -> Services:
         nullcontext() if settings.uses_postgres else threading.Lock()
     )
     ledger = MutualAidLedger(
-        settings.event_store_env(), directory, retries=settings.command_retries
+        settings.event_store_env(),
+        directory,
+        retries=settings.command_retries,
+        cache_size=settings.aggregate_cache_size,
     )
     projection = ProjectionRunner(
         INCIDENT_PROJECTION,

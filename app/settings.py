@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     # them: a projection worker beside the API processes learns of writes only this way.
     projection_poll_seconds: float = Field(default=0.01, gt=0, le=60)
     seal_poll_seconds: float = Field(default=0.5, gt=0, le=60)
-    # Incidents kept in memory by the application (see event_store_env).
+    # Incidents the ledger's writer keeps in memory as last stored, so that a command on one
+    # of them reads nothing from the store.
     aggregate_cache_size: int = Field(default=1000, ge=1, le=1_000_000)
     # After a write wakes them, the runners wait this long so that writes arriving together
     # share one transaction. Reads wait on the projection (min_position), so it lingers
@@ -99,14 +100,7 @@ class Settings(BaseSettings):
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` environment; persistence is always explicit, never in memory."""
-        create = {
-            "CREATE_TABLE": "y" if self.create_tables else "n",
-            # Incidents recently written stay in memory as saved, and a command runs against
-            # them without reading the store: the ledger re-runs it against the store's newest
-            # state when that cached state may be behind another process (see its _update).
-            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
-            "AGGREGATE_CACHE_FASTFORWARD": "n",
-        }
+        create = {"CREATE_TABLE": "y" if self.create_tables else "n"}
         if not self.database_url:
             return {
                 **create,

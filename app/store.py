@@ -73,11 +73,11 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         return [*super().construct_create_table_statements(), *SQLITE_DDL]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Any, **kwargs: Any) -> Any:
-        if (record := kwargs.get("idempotency")) is not None:
-            c.execute(
+        if records := kwargs.get("idempotency"):
+            c.executemany(
                 "INSERT INTO idempotency_keys (agency, key, request_hash, incident_id, version)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (*key_of(record), record.incident_id.hex, record.version),
+                [(*key_of(r), r.incident_id.hex, r.version) for r in records],
             )
         return super()._insert_events(c, stored_events, **kwargs)
 
@@ -174,14 +174,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         ``curs``, and in pipeline mode a failure here must surface as the IntegrityError of a
         unique key, not abort the statements queued after it."""
         super()._insert_stored_events(curs, stored_events, **kwargs)
-        if (record := kwargs.get("idempotency")) is not None:
+        if records := kwargs.get("idempotency"):
             with curs.connection.cursor() as own:
-                own.execute(
+                own.executemany(
                     SQL(
                         "INSERT INTO {0}.idempotency_keys (agency, key, request_hash,"
                         " incident_id, version) VALUES (%s, %s, %s, %s, %s)"
                     ).format(Identifier(self.datastore.schema)),
-                    (*key_of(record), record.incident_id, record.version),
+                    [(*key_of(r), r.incident_id, r.version) for r in records],
                 )
 
     def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None:

@@ -453,8 +453,9 @@ def fill(settings: Settings, events: int, per_incident: int) -> None:
 
 def load_cost(report: Report, settings: Settings) -> None:
     """Loading an incident of 10 events against one of 10,000 (just snapshotted) and one of
-    10,009 (nine events past its snapshot, the worst case): cold (the first load in a fresh
-    process; the median of five) and warm (it was loaded before; the best of twenty)."""
+    10,009 (nine events past its snapshot, the worst case), from the store: cold (the first
+    load in a fresh process; the median of five) and warm (loaded before, so its pages are
+    in memory; the best of twenty). An incident the writer holds in memory is not loaded."""
     sizes = (10, 10_000, 10_009)
     services = build_services(settings)
     try:

@@ -86,8 +86,3 @@ class IdempotencyKeyReused(DomainError):
 
     slug = "idempotency-key-reused"
     title = "This Idempotency-Key was used for a different request"
-
-
-class IdempotencyKeyInFlight(DomainError):
-    slug = "idempotency-key-in-flight"
-    title = "A request with this Idempotency-Key is still being processed"

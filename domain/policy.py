@@ -11,7 +11,6 @@ from datetime import date
 from enum import StrEnum
 
 from domain.errors import DomainError
-from domain.immutable import Immutable
 
 
 class Action(StrEnum):
@@ -41,7 +40,7 @@ class ObligationKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class PolicyRef(Immutable):
+class PolicyRef:
     """The rule that decided a step; stored in the event that the step produced."""
 
     policy_id: str

@@ -8,7 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidCommand
-from domain.immutable import Immutable
 from domain.policy import ObligationKind, PolicyRef
 
 
@@ -43,7 +42,7 @@ class RequestStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Actor(Immutable):
+class Actor:
     """Who did something. ``agency`` always comes from the caller's credentials; ``roles``
     are duties held besides the rank (watch_commander, oic, communications_center, ...)."""
 
@@ -55,7 +54,7 @@ class Actor(Immutable):
 
 
 @dataclass(frozen=True)
-class ResourceLine(Immutable):
+class ResourceLine:
     resource: str
     quantity: int
 
@@ -65,7 +64,7 @@ class ResourceLine(Immutable):
 
 
 @dataclass(frozen=True)
-class Officer(Immutable):
+class Officer:
     name: str
     badge: str
     agency: str
@@ -73,7 +72,7 @@ class Officer(Immutable):
 
 
 @dataclass(frozen=True)
-class RequestDetails(Immutable):
+class RequestDetails:
     """What a request must carry: Minneapolis (amount and type, nature, when and where, to whom
     responders report); Alsip 205.4 / Columbia 352.3 (staging, radio); Kenosha IV.B.5 (facts)."""
 
@@ -90,7 +89,7 @@ class RequestDetails(Immutable):
 
 
 @dataclass(frozen=True)
-class ResponseDetails(Immutable):
+class ResponseDetails:
     """What the asked agency commits. ``facts``: why it supplied or declined (Kenosha IV.B.5);
     ``officer_in_charge``: its own supervisor over its detail (Minneapolis)."""
 
@@ -103,7 +102,7 @@ class ResponseDetails(Immutable):
 
 
 @dataclass(frozen=True)
-class Withdrawal(Immutable):
+class Withdrawal:
     """Part of a commitment taken back: by recall (responder) or release (requester).
     ``everything`` is only an order; the stored event always lists what was withdrawn."""
 
@@ -151,7 +150,7 @@ def totals(lines: Iterable[ResourceLine]) -> Counter[str]:
 
 
 @dataclass(frozen=True)
-class PolicyException(Immutable):
+class PolicyException:
     """A step taken without the usual authority, as a policy allows (emergency, MOU)."""
 
     kind: str
@@ -160,7 +159,7 @@ class PolicyException(Immutable):
 
 
 @dataclass(frozen=True)
-class Obligation(Immutable):
+class Obligation:
     """Something a party owes under its policy (notify, approve afterwards, report), open until
     fulfilled. ``request_number`` ties an approval obligation to its request."""
 

@@ -33,14 +33,18 @@ def ask(agency: str = "KCSD", officers: int = 4) -> RequestDetails:
 
 
 def open_incident(ledger: MutualAidLedger, case_number: str) -> UUID:
-    return ledger.open_incident(
-        Context(REQUESTER, T0),
-        case_number=case_number,
-        nature="Civil disturbance",
-        kind=IncidentKind.EMERGENCY,
-        location="Downtown",
-        request=ask(),
-    ).incident_id
+    return (
+        ledger.open_incident(
+            Context(REQUESTER, T0),
+            case_number=case_number,
+            nature="Civil disturbance",
+            kind=IncidentKind.EMERGENCY,
+            location="Downtown",
+            request=ask(),
+        )
+        .result()
+        .incident_id
+    )
 
 
 def partial_response(badges: int = 2) -> ResponseDetails:
@@ -58,13 +62,13 @@ def full_incident(ledger: MutualAidLedger, case_number: str, close: bool = True)
     incident = open_incident(ledger, case_number)
     at = T0 + timedelta(minutes=1)
     requester, responder = Context(REQUESTER, at), Context(RESPONDER, at)
-    ledger.approve(incident, 1, requester)
-    ledger.respond(incident, 1, partial_response(), responder)
+    ledger.approve(incident, 1, requester).result()
+    ledger.respond(incident, 1, partial_response(), responder).result()
     recall = Withdrawal((ResourceLine("patrol_officer", 1),), ("D-1",), "needed back")
-    ledger.recall(incident, 1, recall, responder)
-    written = ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder)
+    ledger.recall(incident, 1, recall, responder).result()
+    written = ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder).result()
     if close:
-        written = ledger.close_incident(incident, "dispersed", True, requester)
+        written = ledger.close_incident(incident, "dispersed", True, requester).result()
     return written.position
 
 
@@ -73,30 +77,32 @@ def every_kind_of_event(ledger: MutualAidLedger, case_number: str) -> None:
     incident = open_incident(ledger, case_number)
     at = T0 + timedelta(minutes=1)
     requester, responder = Context(REQUESTER, at), Context(RESPONDER, at)
-    ledger.approve(incident, 1, requester)
-    ledger.respond(incident, 1, partial_response(), responder)
-    ledger.record_arrival(incident, 1, responder)
-    ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder)
-    ledger.record_involvement(incident, 1, "D-0", "made an arrest", "calm", responder)
+    ledger.approve(incident, 1, requester).result()
+    ledger.respond(incident, 1, partial_response(), responder).result()
+    ledger.record_arrival(incident, 1, responder).result()
+    ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder).result()
+    ledger.record_involvement(incident, 1, "D-0", "made an arrest", "calm", responder).result()
     one = (ResourceLine("patrol_officer", 1),)
-    ledger.recall(incident, 1, Withdrawal(one, ("D-1",), "needed back"), responder)
-    ledger.release(incident, 1, Withdrawal(one, ("D-0",), "scene calm"), requester)
-    ledger.request_assistance(incident, ask("PPPD"), requester)
-    ledger.cancel(incident, 2, "no longer needed", requester)
-    ledger.correct(incident, Correctable.NATURE, None, "Riot", "typo", requester)
-    ledger.correct(incident, Correctable.REQUEST_FACTS, 1, "About 400", "recount", requester)
+    ledger.recall(incident, 1, Withdrawal(one, ("D-1",), "needed back"), responder).result()
+    ledger.release(incident, 1, Withdrawal(one, ("D-0",), "scene calm"), requester).result()
+    ledger.request_assistance(incident, ask("PPPD"), requester).result()
+    ledger.cancel(incident, 2, "no longer needed", requester).result()
+    ledger.correct(incident, Correctable.NATURE, None, "Riot", "typo", requester).result()
+    ledger.correct(
+        incident, Correctable.REQUEST_FACTS, 1, "About 400", "recount", requester
+    ).result()
     for owed in ledger.repository.get(incident).obligations.values():
         party = requester if owed.obligation.party == REQUESTER.agency else responder
         if owed.outstanding:
-            ledger.fulfil(incident, owed.obligation.number, (), "done", party)
-    ledger.close_incident(incident, "dispersed", True, requester)
+            ledger.fulfil(incident, owed.obligation.number, (), "done", party).result()
+    ledger.close_incident(incident, "dispersed", True, requester).result()
     ledger.report_activity(
         requester,
         case_number=f"{case_number}-A",
         nature="Pursuit",
         location="Hwy 50",
         jurisdiction="PPPD",
-    )
+    ).result()
 
 
 def snapshot_versions(ledger: MutualAidLedger, incident_id: UUID) -> list[int]:

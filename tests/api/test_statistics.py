@@ -47,13 +47,13 @@ def generate(ledger: MutualAidLedger, rng: random.Random) -> int:
             kind=IncidentKind.EMERGENCY,
             location="x",
             request=ask(officers=asked),
-        )
+        ).result()
         incident = written = opened
         if rng.random() < 0.1:
             continue
         written = ledger.approve(
             incident.incident_id, 1, Context(requester, later(rng.randint(1, 20)))
-        )
+        ).result()
         sent = rng.choice([0, asked, rng.randint(1, asked)])
         decision = (
             Decision.DECLINED
@@ -67,19 +67,19 @@ def generate(ledger: MutualAidLedger, rng: random.Random) -> int:
         response = ResponseDetails(decision, "generated", lines, officers)
         written = ledger.respond(
             incident.incident_id, 1, response, Context(SHERIFF, later(rng.randint(21, 40)))
-        )
+        ).result()
         if sent and rng.random() < 0.8:
             written = ledger.record_arrival(
                 incident.incident_id, 1, Context(SHERIFF, later(rng.randint(41, 70)))
-            )
+            ).result()
         if sent > 1 and rng.random() < 0.5:
             recall = Withdrawal((ResourceLine("patrol_officer", 1),), ("D-0",), "needed")
             written = ledger.recall(
                 incident.incident_id, 1, recall, Context(SHERIFF, later(rng.randint(71, 200)))
-            )
+            ).result()
         if rng.random() < 0.7:
             closing = Context(requester, later(rng.randint(201, 600)))
-            written = ledger.close_incident(incident.incident_id, "done", True, closing)
+            written = ledger.close_incident(incident.incident_id, "done", True, closing).result()
     assert written is not None
     return written.position
 

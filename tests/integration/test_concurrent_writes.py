@@ -44,11 +44,11 @@ def versions(ledger: MutualAidLedger, incident: Any) -> list[int]:
 
 def test_racing_responses_to_one_request_store_exactly_one(ledger: MutualAidLedger) -> None:
     incident = open_incident(ledger, "K-1")
-    ledger.approve(incident, 1, Context(REQUESTER, T0))
+    ledger.approve(incident, 1, Context(REQUESTER, T0)).result()
 
     responder = Context(RESPONDER, T0)
 
-    results = race(lambda n: ledger.respond(incident, 1, partial_response(), responder))
+    results = race(lambda n: ledger.respond(incident, 1, partial_response(), responder).result())
 
     assert sum(isinstance(r, Written) for r in results) == 1
     assert all(isinstance(r, RuleViolation) for r in results if not isinstance(r, Written))
@@ -57,12 +57,12 @@ def test_racing_responses_to_one_request_store_exactly_one(ledger: MutualAidLedg
 
 def test_racing_valid_notes_are_all_kept_in_contiguous_versions(ledger: MutualAidLedger) -> None:
     incident = open_incident(ledger, "K-1")
-    ledger.approve(incident, 1, Context(REQUESTER, T0))
-    ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+    ledger.approve(incident, 1, Context(REQUESTER, T0)).result()
+    ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
 
     def note(n: int) -> Written:
         at = Context(RESPONDER, T0 + timedelta(minutes=n))
-        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", at)
+        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", at).result()
 
     results = race(note)
 
@@ -75,12 +75,12 @@ def test_racing_writes_with_the_same_if_match_let_exactly_one_through(
     ledger: MutualAidLedger,
 ) -> None:
     incident = open_incident(ledger, "K-1")
-    ledger.approve(incident, 1, Context(REQUESTER, T0))
-    ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+    ledger.approve(incident, 1, Context(REQUESTER, T0)).result()
+    ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
 
     def note(n: int) -> Written:
         at_version_4 = Context(RESPONDER, T0, expected_version=4)
-        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", at_version_4)
+        return ledger.record_involvement(incident, 1, "D-0", f"note {n}", "", at_version_4).result()
 
     results = race(note)
 

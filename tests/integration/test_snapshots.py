@@ -1,11 +1,10 @@
 """Loading an incident: a long one loads from its latest snapshot and the events after it, into
 exactly the state that replaying every event gives, at every version; auditors find a changed
-snapshot; a command works on its own copy of the cached incident."""
+snapshot."""
 
 import sqlite3
 from contextlib import closing
 from dataclasses import is_dataclass, replace
-from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -19,12 +18,7 @@ from app.services import Services, build_services
 from app.settings import Settings
 from domain.incident import Incident
 from tests.scenarios import (
-    REQUESTER,
-    RESPONDER,
-    T0,
     every_kind_of_event,
-    open_incident,
-    partial_response,
     snapshot_versions,
 )
 
@@ -146,19 +140,3 @@ def change_stored_snapshot(settings: Settings, version: int, old: bytes, new: by
         changed = bytes(state).replace(old, new)
         conn.execute(f"UPDATE {table} SET state = {mark} {where}", (changed, version))
         conn.commit()
-
-
-def test_a_command_not_saved_leaves_the_cached_incident_as_it_was(services: Services) -> None:
-    """Each command gets its own copy of the cached incident; its values are shared only
-    because they cannot change (domain/immutable.py)."""
-    ledger = services.ledger
-    incident = open_incident(ledger, "S-5")
-    cached = state(ledger.repository.get(incident))
-    at = T0 + timedelta(minutes=1)
-
-    copy = ledger.repository.get(incident)
-    copy.approve(1, REQUESTER, at, ledger.book(at))
-    copy.respond(1, partial_response(), RESPONDER, at, ledger.book(at))
-
-    assert state(ledger.repository.get(incident)) == cached
-    assert state(copy) != cached

@@ -33,9 +33,9 @@ def test_a_command_the_stale_state_refuses_is_accepted_by_the_newest(
 ) -> None:
     behind, ahead = two_ledgers
     incident = open_incident(behind, "K-1")  # cached by `behind` before approval
-    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).version
+    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).result().version
 
-    written = behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+    written = behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
 
     assert written.version == approved + 1
     assert versions(ahead, incident) == list(range(1, approved + 2))
@@ -46,11 +46,15 @@ def test_a_command_on_stale_state_is_stored_after_the_newer_events(
 ) -> None:
     behind, ahead = two_ledgers
     incident = open_incident(behind, "K-1")
-    behind.approve(incident, 1, Context(REQUESTER, T0))
-    behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
-    first = ahead.record_involvement(incident, 1, "D-0", "first", "", Context(RESPONDER, T0))
+    behind.approve(incident, 1, Context(REQUESTER, T0)).result()
+    behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
+    first = ahead.record_involvement(
+        incident, 1, "D-0", "first", "", Context(RESPONDER, T0)
+    ).result()
 
-    written = behind.record_involvement(incident, 1, "D-1", "second", "", Context(RESPONDER, T0))
+    written = behind.record_involvement(
+        incident, 1, "D-1", "second", "", Context(RESPONDER, T0)
+    ).result()
 
     assert written.version == first.version + 1
     notes = list(ahead.events.get(incident, gt=first.version - 1))
@@ -62,10 +66,10 @@ def test_if_match_is_checked_against_the_newest_version(
 ) -> None:
     behind, ahead = two_ledgers
     incident = open_incident(behind, "K-1")
-    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).version
+    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).result().version
 
     if_match = Context(RESPONDER, T0, expected_version=approved)
-    written = behind.respond(incident, 1, partial_response(), if_match)
+    written = behind.respond(incident, 1, partial_response(), if_match).result()
 
     assert written.version == approved + 1
 
@@ -75,9 +79,11 @@ def test_a_refusal_of_the_newest_state_stands(
 ) -> None:
     behind, ahead = two_ledgers
     incident = open_incident(behind, "K-1")
-    behind.approve(incident, 1, Context(REQUESTER, T0))
-    responded = ahead.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).version
+    behind.approve(incident, 1, Context(REQUESTER, T0)).result()
+    responded = (
+        ahead.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result().version
+    )
 
     with pytest.raises(RuleViolation):
-        behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+        behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
     assert versions(ahead, incident)[-1] == responded
