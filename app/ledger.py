@@ -16,10 +16,8 @@ from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
     LRUCache,
-    ProjectorFunction,
-    project_aggregate,
 )
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 
 from app.settings import APPLICATION_NAME
 from app.store import IdempotencyRecord, IdempotentRecorder
@@ -42,6 +40,7 @@ from domain.visibility import Audience, audience_of
 log = logging.getLogger(__name__)
 Command = Callable[[Incident, PolicyBook], None]
 BATCH = 200  # commands stored in one transaction at most
+SNAPSHOT_EVERY = 10  # events
 
 
 @dataclass(frozen=True)
@@ -107,9 +106,7 @@ class MutualAidLedger(Application[UUID]):
     and one turn on the store's write lock."""
 
     name = APPLICATION_NAME
-    # Every tenth event an incident's state is snapshotted, so that a process that has not
-    # cached it loads the newest snapshot and replays at most nine events after it.
-    snapshotting_intervals = {Incident: 10}
+    is_snapshotting_enabled = True  # taken by the writer (see _snapshot)
 
     def __init__(
         self, env: dict[str, str], directory: Directory, retries: int = 5, cache_size: int = 1000
@@ -134,19 +131,6 @@ class MutualAidLedger(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(self.construct_transcoder(), TypedEventMapper)
-
-    def take_snapshot(
-        self,
-        aggregate_id: UUID,
-        version: int | None = None,
-        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
-    ) -> None:
-        """Taken after the events are stored, which the caller is then told: a snapshot
-        only saves replaying, so failing to take one must not fail the command."""
-        try:
-            super().take_snapshot(aggregate_id, version, projector_func)
-        except Exception:
-            log.exception("no snapshot of %s at version %s", aggregate_id, version)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -477,10 +461,32 @@ class MutualAidLedger(Application[UUID]):
         records = [record_of(p) for p in batch if p.job.ctx.idempotency]
         recordings = self.save(*(p.incident for p in batch), idempotency=records)
         positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
+        self._snapshot([p.incident for p in batch], recordings)
         for prepared in batch:
             self._recent.put(prepared.incident.id, prepared.incident)
         self.on_saved(max(positions.values()))
         return [Written(p.incident.id, p.incident.version, positions[p.incident.id]) for p in batch]
+
+    def _snapshot(self, stored: list[Incident], recordings: list[Recording[UUID]]) -> None:
+        """Every tenth event an incident's state is snapshotted, from the state just stored,
+        so that a process without it in memory loads the newest snapshot and replays at most
+        nine events after it. A snapshot only saves replaying: failing to store one must not
+        fail the commands, whose events are stored."""
+        assert self.snapshots is not None
+        first = {
+            r.domain_event.originator_id: r.domain_event.originator_version
+            for r in recordings[::-1]
+        }
+        due = [
+            Incident.Snapshot.take(incident)
+            for incident in stored
+            if (first[incident.id] - 1) // SNAPSHOT_EVERY < incident.version // SNAPSHOT_EVERY
+        ]
+        try:
+            if due:
+                self.snapshots.put(due)
+        except Exception:
+            log.exception("no snapshots of %s", [s.originator_id for s in due])
 
 
 def record_of(prepared: Prepared) -> IdempotencyRecord:
