@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api import examples
-from api.deps import Ledger, Pre
+from api.deps import Pre
 from api.examples import example
 from api.problems import problem_responses
 from api.schemas.commands import (
@@ -73,11 +73,9 @@ async def created(pending: Pending, response: Response) -> WriteResult:
 
 
 @router.post("", status_code=201)
-async def open_incident(
-    body: OpenBody, pre: Pre, ledger: Ledger, response: Response
-) -> WriteResult:
+async def open_incident(body: OpenBody, pre: Pre, response: Response) -> WriteResult:
     """Open an incident by asking the first agency for help."""
-    pending = ledger.open_incident(
+    pending = pre.ledger.open_incident(
         pre.context(body),
         case_number=body.case_number,
         nature=body.nature,
@@ -90,11 +88,9 @@ async def open_incident(
 
 
 @activities.post("", status_code=201)
-async def report_activity(
-    body: ActivityBody, pre: Pre, ledger: Ledger, response: Response
-) -> WriteResult:
+async def report_activity(body: ActivityBody, pre: Pre, response: Response) -> WriteResult:
     """Alsip 205.3.1: record activity outside the jurisdiction; notifications are owed."""
-    pending = ledger.report_activity(
+    pending = pre.ledger.report_activity(
         pre.context(body),
         case_number=body.case_number,
         nature=body.nature,
@@ -106,10 +102,10 @@ async def report_activity(
 
 @router.post("/{incident_id}/requests", status_code=201)
 async def request_assistance(
-    incident_id: UUID, body: AddRequestBody, pre: Pre, ledger: Ledger, response: Response
+    incident_id: UUID, body: AddRequestBody, pre: Pre, response: Response
 ) -> WriteResult:
     """Ask one more agency for help on this incident."""
-    pending = ledger.request_assistance(incident_id, body.details(), pre.context(body))
+    pending = pre.ledger.request_assistance(incident_id, body.details(), pre.context(body))
     return await answer(pending, response)
 
 
@@ -119,10 +115,9 @@ async def approve(
     number: int,
     body: ApproveBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
-    return await answer(ledger.approve(incident_id, number, pre.context(body)), response)
+    return await answer(pre.ledger.approve(incident_id, number, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/respond")
@@ -131,12 +126,13 @@ async def respond(
     number: int,
     body: RespondBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     """The agency asked accepts, partially accepts or declines, naming what it sends."""
     decided = body.details(pre.agency)
-    return await answer(ledger.respond(incident_id, number, decided, pre.context(body)), response)
+    return await answer(
+        pre.ledger.respond(incident_id, number, decided, pre.context(body)), response
+    )
 
 
 @router.post(REQUEST + "/recall")
@@ -145,12 +141,13 @@ async def recall(
     number: int,
     body: RecallBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     """The agency asked takes back all or part of what it sent."""
     withdrawal = body.withdrawal()
-    return await answer(ledger.recall(incident_id, number, withdrawal, pre.context(body)), response)
+    return await answer(
+        pre.ledger.recall(incident_id, number, withdrawal, pre.context(body)), response
+    )
 
 
 @router.post(REQUEST + "/release")
@@ -159,13 +156,12 @@ async def release(
     number: int,
     body: ReleaseBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     """The requesting agency sends all or part of the responders home."""
     withdrawal = body.withdrawal()
     return await answer(
-        ledger.release(incident_id, number, withdrawal, pre.context(body)), response
+        pre.ledger.release(incident_id, number, withdrawal, pre.context(body)), response
     )
 
 
@@ -175,11 +171,10 @@ async def record_arrival(
     number: int,
     body: ArrivalBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     """The responders arrived and reported to the person named in the request."""
-    return await answer(ledger.record_arrival(incident_id, number, pre.context(body)), response)
+    return await answer(pre.ledger.record_arrival(incident_id, number, pre.context(body)), response)
 
 
 @router.post(REQUEST + "/cancel")
@@ -188,11 +183,10 @@ async def cancel(
     number: int,
     body: CancelBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     return await answer(
-        ledger.cancel(incident_id, number, body.reason, pre.context(body)), response
+        pre.ledger.cancel(incident_id, number, body.reason, pre.context(body)), response
     )
 
 
@@ -203,11 +197,10 @@ async def record_involvement(
     badge: str,
     body: InvolvementBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     """Kenosha IV.C.2: what an officer did and observed."""
-    pending = ledger.record_involvement(
+    pending = pre.ledger.record_involvement(
         incident_id, number, badge, body.involvement, body.observations, pre.context(body)
     )
     return await answer(pending, response)
@@ -219,29 +212,28 @@ async def fulfil(
     number: int,
     body: FulfilBody,
     pre: Pre,
-    ledger: Ledger,
     response: Response,
 ) -> WriteResult:
     """Record a notification made or a report filed that a policy requires."""
     recipients = tuple(body.recipients)
-    pending = ledger.fulfil(incident_id, number, recipients, body.note, pre.context(body))
+    pending = pre.ledger.fulfil(incident_id, number, recipients, body.note, pre.context(body))
     return await answer(pending, response)
 
 
 @router.post("/{incident_id}/close")
-async def close(
-    incident_id: UUID, body: CloseBody, pre: Pre, ledger: Ledger, response: Response
-) -> WriteResult:
-    pending = ledger.close_incident(incident_id, body.outcome, body.release_all, pre.context(body))
+async def close(incident_id: UUID, body: CloseBody, pre: Pre, response: Response) -> WriteResult:
+    pending = pre.ledger.close_incident(
+        incident_id, body.outcome, body.release_all, pre.context(body)
+    )
     return await answer(pending, response)
 
 
 @router.post("/{incident_id}/corrections")
 async def correct(
-    incident_id: UUID, body: CorrectionBody, pre: Pre, ledger: Ledger, response: Response
+    incident_id: UUID, body: CorrectionBody, pre: Pre, response: Response
 ) -> WriteResult:
     """Correct a recorded fact with a reason; history keeps the original and the correction."""
-    pending = ledger.correct(
+    pending = pre.ledger.correct(
         incident_id, body.fact, body.request_number, body.value, body.reason, pre.context(body)
     )
     return await answer(pending, response)

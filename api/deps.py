@@ -50,9 +50,7 @@ Ledger = Annotated[MutualAidLedger, Depends(ledger)]
 
 
 async def authenticated(
-    request: Request,
-    s: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     guard: AuthGuard = request.app.state.guard
     source = request.client.host if request.client else "unknown"
@@ -79,9 +77,14 @@ async def authenticated(
 
 def authorized(scope: Scope) -> Any:
     """A dependency that lets through only keys whose role grants ``scope`` (403 otherwise:
-    what a role may do is no secret, unlike which incidents exist)."""
+    what a role may do is no secret, unlike which incidents exist). One dependency, not a
+    chain: FastAPI's cost per dependency is more than a check's."""
 
-    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        principal = await authenticated(request, credentials)
         if scope not in principal.scopes:
             raise ApiProblem(
                 403,
@@ -103,30 +106,16 @@ DirectoryReader = Annotated[Principal, authorized(Scope.DIRECTORY)]
 KeyAdmin = Annotated[Principal, authorized(Scope.KEYS)]
 
 
-async def expected_version(
-    if_match: Annotated[
-        str | None,
-        Header(description='The ETag last seen, e.g. "3".', pattern=r'^(W/)?"?[0-9]{1,18}"?$'),
-    ] = None,
-) -> int | None:
-    """The version an ETag names; its pattern refuses anything else (422)."""
-    if if_match is None:
-        return None
-    return int(if_match.removeprefix("W/").strip('"'))
-
-
-IfMatch = Annotated[int | None, Depends(expected_version)]
-
-
 class Stamped(Protocol):
     def stamp(self, agency: str) -> tuple[Actor, datetime]: ...
 
 
 @dataclass(frozen=True)
 class Preconditions:
-    """Everything about a write that is not its body: the caller's agency (from its key),
-    If-Match and Idempotency-Key."""
+    """Everything about a write that is not its body: the ledger it goes to, the caller's
+    agency (from its key), If-Match and Idempotency-Key."""
 
+    ledger: MutualAidLedger
     agency: str
     expected_version: int | None
     idempotency: Idempotency | None
@@ -139,7 +128,10 @@ class Preconditions:
 async def preconditions(
     request: Request,
     writer: Writer,
-    version: IfMatch,
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag last seen, e.g. "3".', pattern=r'^(W/)?"?[0-9]{1,18}"?$'),
+    ] = None,
     key: Annotated[
         str | None,
         Header(
@@ -150,11 +142,14 @@ async def preconditions(
         ),
     ] = None,
 ) -> Preconditions:
+    """If-Match's pattern refuses anything but a version (422)."""
+    version = None if if_match is None else int(if_match.removeprefix("W/").strip('"'))
     idempotency = None
     if key is not None:
         fingerprint = request_hash(request.method, request.url.path, await request.body())
         idempotency = Idempotency(writer.agency, key, fingerprint)
-    return Preconditions(writer.agency, version, idempotency)
+    services: Services = request.app.state.services
+    return Preconditions(services.ledger, writer.agency, version, idempotency)
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
