@@ -117,6 +117,8 @@ class MutualAidLedger(Application[UUID]):
         # Only the writer thread touches these incidents, so a command changes them in place.
         self._recent: LRUCache[UUID, Incident] = LRUCache(cache_size)
         self._jobs: SimpleQueue[Job | None] = SimpleQueue()
+        self._open = True
+        self._open_lock = threading.Lock()  # no job is queued after the stop
         self._writer = threading.Thread(target=self._write, name="ledger-writer", daemon=True)
         self._writer.start()
         # Called with the log position after each save; the composition root points it at
@@ -124,9 +126,12 @@ class MutualAidLedger(Application[UUID]):
         self.on_saved: Callable[[int], None] = lambda position: None
 
     def close(self) -> None:
-        if self._writer.is_alive():
-            self._jobs.put(None)
-            self._writer.join()
+        """Stores the jobs queued, then stops the writer."""
+        with self._open_lock:
+            if self._open:
+                self._open = False
+                self._jobs.put(None)
+        self._writer.join()
         super().close()
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -309,9 +314,10 @@ class MutualAidLedger(Application[UUID]):
         return self._submit(Job(incident_id, ctx, command=command))
 
     def _submit(self, job: Job) -> Pending:
-        if not self._writer.is_alive():
-            raise RuntimeError("the ledger is closed")
-        self._jobs.put(job)
+        with self._open_lock:
+            if not self._open:
+                raise RuntimeError("the ledger is closed")
+            self._jobs.put(job)
         return job.done
 
     def _write(self) -> None:
@@ -332,6 +338,7 @@ class MutualAidLedger(Application[UUID]):
                         job.done.set_exception(error)
 
     def _write_batch(self, jobs: list[Job]) -> None:
+        self._forget_stale({job.incident_id for job in jobs})
         batch: list[Prepared] = []
         taken: set[object] = set()
         for job in jobs:
@@ -344,6 +351,21 @@ class MutualAidLedger(Application[UUID]):
             if prepared := self._prepare(job, fresh=False):
                 batch.append(prepared)
         self._store(batch)
+
+    def _forget_stale(self, incident_ids: set[UUID]) -> None:
+        """Drop the incidents held here that another process has written since: one query
+        for the batch, so that their commands run against the newest state rather than
+        collide and send the whole batch back to be stored one by one."""
+        held = {}
+        for incident_id in incident_ids:
+            with suppress(KeyError):
+                held[incident_id] = self._recent.get(incident_id).version
+        if not held:
+            return
+        newest = cast(IdempotentRecorder, self.recorder).newest_versions(list(held))
+        for incident_id, version in held.items():
+            if newest.get(incident_id, 0) > version:
+                self._recent.get(incident_id, evict=True)
 
     def _prepare(self, job: Job, fresh: bool) -> Prepared | None:
         """Run the job's command, or settle the job if it needs no store: answered before
@@ -461,11 +483,16 @@ class MutualAidLedger(Application[UUID]):
         records = [record_of(p) for p in batch if p.job.ctx.idempotency]
         recordings = self.save(*(p.incident for p in batch), idempotency=records)
         positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
-        self._snapshot([p.incident for p in batch], recordings)
         for prepared in batch:
             self._recent.put(prepared.incident.id, prepared.incident)
         self.on_saved(max(positions.values()))
         return [Written(p.incident.id, p.incident.version, positions[p.incident.id]) for p in batch]
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save (one transaction), then the snapshots due."""
+        recordings = super().save(*objs, **kwargs)
+        self._snapshot([o for o in objs if isinstance(o, Incident)], recordings)
+        return recordings
 
     def _snapshot(self, stored: list[Incident], recordings: list[Recording[UUID]]) -> None:
         """Every tenth event an incident's state is snapshotted, from the state just stored,
@@ -480,7 +507,8 @@ class MutualAidLedger(Application[UUID]):
         due = [
             Incident.Snapshot.take(incident)
             for incident in stored
-            if (first[incident.id] - 1) // SNAPSHOT_EVERY < incident.version // SNAPSHOT_EVERY
+            if incident.id in first
+            and (first[incident.id] - 1) // SNAPSHOT_EVERY < incident.version // SNAPSHOT_EVERY
         ]
         try:
             if due:

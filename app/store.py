@@ -6,6 +6,7 @@
 - SQLite commits with synchronous=FULL, so an acknowledged write survives a power cut.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,6 +51,8 @@ class IdempotentRecorder(Protocol):
     def position_of(self, incident_id: UUID, version: int) -> int: ...
 
     def positioned_events(self, incident_id: UUID) -> list[tuple[int, int, str, bytes]]: ...
+
+    def newest_versions(self, incident_ids: list[UUID]) -> dict[UUID, int]: ...
 
 
 # -- SQLite ---------------------------------------------------------------------------------
@@ -110,6 +113,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 (incident_id.hex,),
             )
             return [tuple(row) for row in c.fetchall()]
+
+    def newest_versions(self, incident_ids: list[UUID]) -> dict[UUID, int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT originator_id, MAX(originator_version) FROM stored_events"
+                " WHERE originator_id IN (SELECT value FROM json_each(?))"
+                " GROUP BY originator_id",
+                (json.dumps([i.hex for i in incident_ids]),),
+            )
+            return {UUID(row[0]): row[1] for row in c.fetchall()}
 
 
 class DurableSQLitePool(SQLiteConnectionPool):
@@ -214,6 +227,15 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(query, (incident_id,))
             return [tuple(row.values()) for row in curs.fetchall()]
+
+    def newest_versions(self, incident_ids: list[UUID]) -> dict[UUID, int]:
+        query = SQL(
+            "SELECT originator_id, max(originator_version) AS version FROM {0}.{1}"
+            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (incident_ids,))
+            return {row["originator_id"]: row["version"] for row in curs.fetchall()}
 
 
 class LedgerPostgresFactory(PostgresFactory):

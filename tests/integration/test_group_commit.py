@@ -110,28 +110,62 @@ def test_a_refused_command_does_not_hold_back_the_others(
     assert transactions == [2, 3]  # the refusal stored nothing; the three responses one
 
 
-def test_a_collision_in_a_batch_stores_every_command_against_the_newest_state(
+def responded_incidents(ledger: MutualAidLedger, count: int) -> list[Any]:
+    incidents = approved_incidents(ledger, count)
+    for incident in incidents:
+        ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
+    return incidents
+
+
+def note(ledger: MutualAidLedger, incident: Any, text: str) -> Future[Written]:
+    return ledger.record_involvement(incident, 1, "D-1", text, "", Context(RESPONDER, T0))
+
+
+def test_incidents_another_process_wrote_are_reloaded_before_the_batch_runs(
     services: Services, transactions: list[int]
 ) -> None:
-    """Another process writes to an incident this writer holds in memory: the batch collides
-    and stores nothing; each command is then run and stored on its own."""
     ledger = services.ledger
-    incidents = approved_incidents(ledger, 4)
-    at = Context(RESPONDER, T0)
-    for incident in incidents:
-        ledger.respond(incident, 1, partial_response(), at).result()
+    incidents = responded_incidents(ledger, 4)
     other = build_services(services.settings)
     try:
-        theirs = other.ledger.record_involvement(incidents[0], 1, "D-0", "theirs", "", at).result()
+        theirs = note(other.ledger, incidents[0], "theirs").result()
         transactions.clear()
         with writer_held(ledger):
-            notes = [ledger.record_involvement(i, 1, "D-1", "mine", "", at) for i in incidents]
+            notes = [note(ledger, i, "mine") for i in incidents]
     finally:
         other.close()
 
     assert notes[0].result(10).version == theirs.version + 1
     assert all(isinstance(p.result(10), Written) for p in notes)
-    assert transactions == [2, 4, 1, 1, 1, 1]  # the batch failed; then each alone
+    assert transactions == [2, 4]  # no collision: one transaction for the four
+
+
+def test_a_collision_in_a_batch_stores_every_command_against_the_newest_state(
+    services: Services, transactions: list[int]
+) -> None:
+    """Another process writes to an incident after the batch began: the batch collides and
+    stores nothing; each command is then run and stored on its own."""
+    ledger = services.ledger
+    incidents = responded_incidents(ledger, 4)
+    other = build_services(services.settings)
+    raced: list[Written] = []
+
+    def race_then_note(incident: Incident, book: Any) -> None:
+        if not raced:  # the other process writes while this batch runs
+            raced.append(note(other.ledger, incidents[0], "theirs").result())
+        incident.record_involvement(1, "D-1", "mine", "", RESPONDER, T0)
+
+    try:
+        transactions.clear()
+        with writer_held(ledger):
+            first = ledger._update(incidents[1], Context(RESPONDER, T0), race_then_note)
+            notes = [note(ledger, i, "mine") for i in (incidents[0], *incidents[2:])]
+        written = [p.result(10) for p in [first, *notes]]
+    finally:
+        other.close()
+
+    assert written[1].version == raced[0].version + 1
+    assert transactions == [2, 4, 1, 1, 1, 1]  # the hold, the batch; then each alone
 
 
 def test_twins_in_one_batch_get_one_answer(services: Services) -> None:
@@ -168,3 +202,18 @@ def test_a_command_refused_after_changing_the_incident_leaves_nothing_behind(
 
     names = [type(e).__name__ for e in ledger.events.get(incident)]
     assert "RequestApproved" not in names
+
+
+def test_closing_stores_the_commands_queued_and_refuses_later_ones(services: Services) -> None:
+    ledger = services.ledger
+    [incident] = approved_incidents(ledger, 1)
+    closing = threading.Thread(target=ledger.close)
+
+    with writer_held(ledger):
+        queued = ledger.respond(incident, 1, partial_response(), Context(RESPONDER, T0))
+        closing.start()
+
+    closing.join(10)
+    assert isinstance(queued.result(10), Written)
+    with pytest.raises(RuntimeError, match="closed"):
+        ledger.approve(incident, 1, Context(REQUESTER, T0))
