@@ -58,9 +58,6 @@ def serve(
         raise typer.BadParameter("several workers need PostgreSQL and --projector process")
     worker, stopping = None, threading.Event()
     if settings.run_projections and projector == Projector.PROCESS:
-        # Set the store up here, once, before the worker and the API start: on an empty store
-        # both would at the same moment, and the worker could lose the race and exit.
-        build_services(settings).close()
         this_cli = str(Path(sys.argv[0]).resolve())
         worker = subprocess.Popen([this_cli, "project"], preexec_fn=die_with_parent)
         threading.Thread(target=stop_if_gone, args=(worker, stopping), daemon=True).start()

@@ -11,18 +11,33 @@ from sqlalchemy.engine import Engine
 
 from alembic import command
 
-MIGRATION_LOCK = 8_410_331  # any constant; serializes API processes starting together
+SETUP_LOCK = 8_410_331  # any constant; serializes processes starting together
 
 
 def upgrade_to_head(engine: Engine, migrations_dir: Path) -> None:
-    """Processes starting together take turns, else two would migrate an empty store at once
-    and the loser fail: on PostgreSQL by an advisory lock, on SQLite by a lock file."""
     config = Config(str(migrations_dir / "alembic.ini"))
-    with sqlite_turns(engine), engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+@contextmanager
+def setting_up_alone(engine: Engine) -> Iterator[None]:
+    """Processes starting together take turns setting the store up: the read-model
+    migrations, and the event store's tables, which the library creates with IF NOT EXISTS
+    (not safe against a twin doing the same at that moment). Else the loser fails. On
+    PostgreSQL by an advisory lock, on SQLite by a lock file."""
+    with sqlite_turns(engine), engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            yield
+            return
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK})
+            conn.commit()
 
 
 @contextmanager

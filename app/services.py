@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from app.access_log import prepare_sqlite_store
 from app.ledger import MutualAidLedger
-from app.migrations import sqlite_turns, upgrade_to_head
+from app.migrations import setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
 from app.store import durability_warnings
@@ -79,17 +79,18 @@ def build_services(settings: Settings) -> Services:
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
-    upgrade_to_head(engine, settings.migrations_dir)
+    with setting_up_alone(engine):
+        upgrade_to_head(engine, settings.migrations_dir)
+        ledger = MutualAidLedger(
+            settings.event_store_env(),
+            directory,
+            retries=settings.command_retries,
+            cache_size=settings.aggregate_cache_size,
+        )
     # SQLite admits one writer at a time and makes the others sleep and retry; the runners of
     # this process take turns on this lock instead.
     writes: AbstractContextManager[Any] = (
         nullcontext() if settings.uses_postgres else threading.Lock()
-    )
-    ledger = MutualAidLedger(
-        settings.event_store_env(),
-        directory,
-        retries=settings.command_retries,
-        cache_size=settings.aggregate_cache_size,
     )
     projection = ProjectionRunner(
         INCIDENT_PROJECTION,
