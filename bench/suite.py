@@ -284,8 +284,9 @@ def commands(
     key = keys(settings)
     last = best = Load(0, 0, 0, 0)
     for clients in run.clients:
-        # Enough incidents for well above the rate seen so far, and never fewer than 200.
-        size = max(200, int(max(last.rps, 400) * 2 * run.seconds / STEPS_PER_INCIDENT))
+        # Enough incidents for three times the rate seen so far (more clients go faster),
+        # and never fewer than 200: a pool used up shows as errors (steps sent twice).
+        size = max(200, int(max(last.rps * 3, 1000) * run.seconds / STEPS_PER_INCIDENT))
         path = pool(settings, size, f"{store}-{processes}-{clients}")
         env = {"BENCH_POOL": str(path), "BENCH_KPD": key["KPD"], "BENCH_KCSD": key["KCSD"]}
         with service(settings, processes) as (port, pid):
