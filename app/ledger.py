@@ -26,7 +26,6 @@ from domain.corrections import Correctable
 from domain.directory import Directory, PolicyBook
 from domain.errors import (
     ConcurrentModification,
-    DomainError,
     DuplicateIncident,
     IdempotencyKeyReused,
     IncidentNotFound,
@@ -348,14 +347,15 @@ class MutualAidLedger(Application[UUID]):
                 self._store(batch)
                 batch, taken = [], set()
             taken |= job.scopes()
-            if prepared := self._prepare(job, fresh=False):
+            if prepared := self._prepare(job):
                 batch.append(prepared)
         self._store(batch)
 
     def _forget_stale(self, incident_ids: set[UUID]) -> None:
         """Drop the incidents held here that another process has written since: one query
-        for the batch, so that their commands run against the newest state rather than
-        collide and send the whole batch back to be stored one by one."""
+        for the batch, so that their commands, refusals and If-Match checks are judged on
+        the newest state, and a stale save does not send the whole batch back to be stored
+        one by one."""
         held = {}
         for incident_id in incident_ids:
             with suppress(KeyError):
@@ -367,42 +367,34 @@ class MutualAidLedger(Application[UUID]):
             if newest.get(incident_id, 0) > version:
                 self._recent.get(incident_id, evict=True)
 
-    def _prepare(self, job: Job, fresh: bool) -> Prepared | None:
+    def _prepare(self, job: Job) -> Prepared | None:
         """Run the job's command, or settle the job if it needs no store: answered before
-        (its key's record) or refused. The cached state is the newest unless another process
-        wrote since, so a refusal of it is checked against the store's newest state first."""
+        (its key's record) or refused."""
         try:
             if replayed := self._replay(job.ctx.idempotency):
                 job.done.set_result(replayed)
                 return None
-            if job.create:
-                return Prepared(job, job.create())
-            try:
-                return Prepared(job, self._commanded(job, fresh))
-            except DomainError:
-                if fresh:
-                    raise
-                return Prepared(job, self._commanded(job, fresh=True))
+            return Prepared(job, job.create() if job.create else self._commanded(job))
         except Exception as error:
             job.done.set_exception(error)
             return None
 
-    def _commanded(self, job: Job, fresh: bool) -> Incident:
+    def _commanded(self, job: Job) -> Incident:
         assert job.command
-        incident = self._incident(job.incident_id, job.ctx.actor.agency, fresh)
+        incident = self._incident(job.incident_id, job.ctx.actor.agency)
         expected = job.ctx.expected_version
         if expected is not None and incident.version != expected:
             raise VersionMismatch(f"incident is at version {incident.version}, not {expected}")
         job.command(incident, self.book(job.ctx.occurred_at))
         return incident
 
-    def _incident(self, incident_id: UUID, agency: str, fresh: bool) -> Incident:
-        """Taken out of memory (the command changes it; it goes back once stored), or loaded."""
-        with suppress(KeyError):
-            cached = self._recent.get(incident_id, evict=True)
-            if not fresh:
-                return check_party(cached, agency)
-        return self._visible_incident(incident_id, agency)
+    def _incident(self, incident_id: UUID, agency: str) -> Incident:
+        """Taken out of memory (the command changes it; it goes back only once stored, so
+        after a collision it is loaded from the store), or loaded."""
+        try:
+            return check_party(self._recent.get(incident_id, evict=True), agency)
+        except KeyError:
+            return self._visible_incident(incident_id, agency)
 
     def _store(self, batch: list[Prepared]) -> None:
         """One transaction for the batch. A collision stores none of it (another process
@@ -427,7 +419,7 @@ class MutualAidLedger(Application[UUID]):
         """Against the store's newest state, so every rule is checked again; with If-Match
         the caller asked for exactly one version, so a collision is its answer."""
         for _ in range(self._retries):
-            if not (prepared := self._prepare(job, fresh=True)):
+            if not (prepared := self._prepare(job)):
                 return
             try:
                 [answer] = self._save([prepared])

@@ -1,5 +1,5 @@
 """Two ledgers on one store, as two API processes: each keeps the incidents it wrote in memory
-and runs commands against them without reading the store. A command sent to the one whose
+and runs commands against them without loading them. A command sent to the one whose
 memory is behind is still judged on the store's newest state, and stored after it."""
 
 from collections.abc import Iterator
