@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import exc as sql_errors
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Route
 
+from app.services import STORE_UNAVAILABLE
 from domain import errors
 from domain.directory import UnknownAgency
 from domain.policy import PolicyViolation
@@ -151,11 +150,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, on_api_problem)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
-    for unavailable in (
-        OperationalError,
-        InterfaceError,
-        sql_errors.OperationalError,
-        sql_errors.InterfaceError,
-        sql_errors.TimeoutError,
-    ):
+    for unavailable in STORE_UNAVAILABLE:
         app.add_exception_handler(unavailable, on_store_unavailable)

@@ -24,7 +24,7 @@ from app.audit_store import load_checkpoints, make_checkpoint, stored_events, st
 from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
 from app.principals import Role
-from app.services import Services, build_services
+from app.services import STORE_UNAVAILABLE, Services, build_services
 from app.settings import Settings
 from app.store import grant_service_role, snapshotted_incidents
 from domain.directory import UnknownAgency
@@ -136,12 +136,23 @@ def rebuild() -> None:
 @cli.command()
 def project() -> None:
     """Run the projection worker (for deployments with several API processes)."""
-    services = build_services(Settings())
+    services = services_once_reachable(Settings())
     try:
         services.sealer.start()
         services.projection.run_forever()
     finally:
         services.close()
+
+
+def services_once_reachable(settings: Settings) -> Services:
+    """The worker waits for its database rather than exit: started during an outage, it
+    would stop the server with it (see stop_if_gone). Once running, its runners retry."""
+    while True:
+        try:
+            return build_services(settings)
+        except STORE_UNAVAILABLE as error:
+            typer.echo(f"store unavailable, retrying in 1 s: {error}", err=True)
+            time.sleep(1)
 
 
 keys = typer.Typer(help="List, revoke and rotate API keys.")

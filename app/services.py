@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 from sqlalchemy.engine import Engine
 
 from app.access_log import prepare_sqlite_store
@@ -21,6 +21,14 @@ from projections import incident_view, seals
 from projections.runner import ProjectionConflict, ProjectionRunner
 
 log = logging.getLogger(__name__)
+# What the stores raise when they cannot be reached: answered 503, waited out at start-up.
+STORE_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+)
 INCIDENT_PROJECTION = "incidents"
 SEAL_PROJECTION = "seals"
 
