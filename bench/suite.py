@@ -470,7 +470,7 @@ def load_cost(report: Report, settings: Settings) -> None:
         for _ in range(5):
             services = build_services(settings)
             try:
-                load = functools.partial(services.ledger.repository.get, incident_id)
+                load = functools.partial(services.ledger.load, incident_id)
                 colds.append(timed(load))
                 warm = min(timed(load) for _ in range(20))
             finally:

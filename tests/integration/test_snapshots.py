@@ -5,6 +5,7 @@ snapshot."""
 import sqlite3
 from contextlib import closing
 from dataclasses import is_dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -13,11 +14,14 @@ from eventsourcing.application import project_aggregate
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.ledger import MutualAidLedger
+from app.ledger import Context, MutualAidLedger
 from app.services import Services, build_services
 from app.settings import Settings
+from domain.corrections import Correctable
 from domain.incident import Incident
 from tests.scenarios import (
+    REQUESTER,
+    T0,
     every_kind_of_event,
     snapshot_versions,
 )
@@ -121,6 +125,34 @@ def test_a_changed_or_forged_snapshot_is_found_against_the_events(
     run = CliRunner().invoke(cli, ["verify-snapshots"])
     assert run.exit_code == 1
     assert f"incident {incident}, snapshots at versions [{first}, 999]" in run.output
+
+
+@pytest.mark.parametrize("unusable", ["garbled", "from an older class version"])
+def test_an_unusable_snapshot_is_passed_over_and_every_event_replayed(
+    settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch, unusable: str
+) -> None:
+    every_kind_of_event(services.ledger, "S-5")
+    incident = Incident.create_id("KPD", "S-5")
+    newest = snapshot_versions(services.ledger, incident)[-1]
+    if unusable == "garbled":
+        change_stored_snapshot(settings, newest, b'"status":', b'"status"')
+    else:  # the class changed, and no upcaster was written for the old snapshots
+        monkeypatch.setattr(Incident, "class_version", 2, raising=False)
+    expected = state(replayed(services.ledger, incident, 10_000))
+
+    fresh = build_services(settings)
+    try:
+        loaded = fresh.ledger.load(incident)
+        when = Context(REQUESTER, T0 + timedelta(hours=2))
+        fact, reason = Correctable.NATURE, "recount"
+        corrected = fresh.ledger.correct(incident, fact, None, "Riots", reason, when).result()
+        differing = fresh.ledger.differing_snapshots(incident)
+    finally:
+        fresh.close()
+
+    assert state(loaded) == expected
+    assert corrected.version == loaded.version + 1
+    assert newest in differing
 
 
 def change_stored_snapshot(settings: Settings, version: int, old: bytes, new: bytes) -> None:
