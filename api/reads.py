@@ -9,6 +9,8 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Reader, ReadModels, ServicesDep, VisibleIncident
 from api.problems import ApiProblem, problem_responses
@@ -30,7 +32,7 @@ router = APIRouter(prefix="/v1/incidents", tags=["reads"], responses=ERRORS)
 
 
 @router.get("")
-def list_visible_incidents(
+async def list_visible_incidents(
     reader: Reader,
     engine: ReadModels,
     s: ServicesDep,
@@ -51,8 +53,21 @@ def list_visible_incidents(
         status, role, kind, opened_from, opened_to, open_obligations, overdue_before
     )
     limit = min(limit, s.settings.max_page_size)
+    after = decode_cursor(cursor)
+    # Query and page in one trip to a worker thread (FastAPI would take a second one to
+    # check a sync endpoint's answer).
+    return await run_in_threadpool(page_of, engine, reader.sees, where, limit, after)
+
+
+def page_of(
+    engine: Engine,
+    agency: str | None,
+    where: IncidentFilter,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> IncidentList:
     with engine.connect() as conn:
-        rows = list_incidents(conn, reader.sees, where, limit + 1, decode_cursor(cursor))
+        rows = list_incidents(conn, agency, where, limit + 1, after)
     items = [IncidentSummaryRead.model_validate(row) for row in rows[:limit]]
     more = len(rows) > limit
     return IncidentList(items=items, next_cursor=encode_cursor(items[-1]) if more else None)

@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from queue import SimpleQueue
 from typing import Any, cast
 from uuid import UUID
@@ -320,10 +321,9 @@ class MutualAidLedger(Application[UUID]):
         every event when that snapshot is unusable. A snapshot only saves replaying, so one
         corrupted, or taken by an older ``Incident.class_version`` that has no upcaster, must
         not make its incident unloadable."""
-        incident = self._from_snapshot(incident_id)
-        after = incident.version if incident else None
-        for event in cast(Iterable[Incident.Event], self.events.get(incident_id, gt=after)):
-            incident = event.mutate(incident)
+        snapshotted = self._from_snapshot(incident_id)
+        after = snapshotted.version if snapshotted else None
+        incident = replayed(snapshotted, self.events.get(incident_id, gt=after))
         if incident is None:
             raise IncidentNotFound(f"no incident {incident_id}")
         return incident
@@ -366,7 +366,7 @@ class MutualAidLedger(Application[UUID]):
                         job.done.set_exception(error)
 
     def _write_batch(self, jobs: list[Job]) -> None:
-        self._forget_stale({job.incident_id for job in jobs})
+        self._catch_up({job.incident_id for job in jobs})
         batch: list[Prepared] = []
         taken: set[object] = set()
         for job in jobs:
@@ -380,21 +380,26 @@ class MutualAidLedger(Application[UUID]):
                 batch.append(prepared)
         self._store(batch)
 
-    def _forget_stale(self, incident_ids: set[UUID]) -> None:
-        """Drop the incidents held here that another process has written since: one query
-        for the batch, so that their commands, refusals and If-Match checks are judged on
-        the newest state, and a stale save does not send the whole batch back to be stored
-        one by one."""
+    def _catch_up(self, incident_ids: set[UUID]) -> None:
+        """Bring the incidents held here up to what other processes have stored since, with
+        one query for the batch: commands, refusals and If-Match checks are judged on the
+        newest state, and a stale save does not send the whole batch back to be stored one
+        by one. An incident that cannot be brought up to date is dropped (and loaded)."""
         held = {}
         for incident_id in incident_ids:
             with suppress(KeyError):
                 held[incident_id] = self._recent.get(incident_id).version
         if not held:
             return
-        newest = cast(IdempotentRecorder, self.recorder).newest_versions(list(held))
-        for incident_id, version in held.items():
-            if newest.get(incident_id, 0) > version:
-                self._recent.get(incident_id, evict=True)
+        newer = cast(IdempotentRecorder, self.recorder).events_after(held)
+        for incident_id, events in groupby(newer, key=lambda stored: stored.originator_id):
+            behind = self._recent.get(incident_id, evict=True)
+            try:
+                current = replayed(behind, map(self.mapper.to_domain_event, events))
+            except Exception:  # the load that follows meets the same fault, for one command
+                log.exception("could not bring %s up to date in memory", incident_id)
+                continue
+            self._recent.put(incident_id, current)
 
     def _prepare(self, job: Job) -> Prepared | None:
         """Run the job's command, or settle the job if it needs no store: answered before
@@ -532,6 +537,12 @@ class MutualAidLedger(Application[UUID]):
                 self.snapshots.put(due)
         except Exception:
             log.exception("no snapshots of %s", [s.originator_id for s in due])
+
+
+def replayed(incident: Incident | None, events: Iterable[object]) -> Incident | None:
+    for event in cast(Iterable[Incident.Event], events):
+        incident = event.mutate(incident)
+    return incident
 
 
 def restored(mapper: Mapper[UUID], stored: StoredEvent) -> Incident | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
@@ -52,7 +53,9 @@ class IdempotentRecorder(Protocol):
 
     def positioned_events(self, incident_id: UUID) -> list[tuple[int, int, str, bytes]]: ...
 
-    def newest_versions(self, incident_ids: list[UUID]) -> dict[UUID, int]: ...
+    def events_after(self, held: dict[UUID, int]) -> list[StoredEvent]:
+        """The events of each incident past the version held, by incident and version."""
+        ...
 
 
 # -- SQLite ---------------------------------------------------------------------------------
@@ -114,15 +117,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             )
             return [tuple(row) for row in c.fetchall()]
 
-    def newest_versions(self, incident_ids: list[UUID]) -> dict[UUID, int]:
+    def events_after(self, held: dict[UUID, int]) -> list[StoredEvent]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT originator_id, MAX(originator_version) FROM stored_events"
-                " WHERE originator_id IN (SELECT value FROM json_each(?))"
-                " GROUP BY originator_id",
-                (json.dumps([i.hex for i in incident_ids]),),
+                "SELECT originator_id, originator_version, topic, state"
+                " FROM json_each(?) AS held JOIN stored_events"
+                " ON originator_id = held.key AND originator_version > held.value"
+                " ORDER BY originator_id, originator_version",
+                (json.dumps({i.hex: version for i, version in held.items()}),),
             )
-            return {UUID(row[0]): row[1] for row in c.fetchall()}
+            return [StoredEvent(UUID(row[0]), *row[1:]) for row in c.fetchall()]
 
 
 class DurableSQLitePool(SQLiteConnectionPool):
@@ -228,14 +232,24 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(query, (incident_id,))
             return [tuple(row.values()) for row in curs.fetchall()]
 
-    def newest_versions(self, incident_ids: list[UUID]) -> dict[UUID, int]:
+    def events_after(self, held: dict[UUID, int]) -> list[StoredEvent]:
         query = SQL(
-            "SELECT originator_id, max(originator_version) AS version FROM {0}.{1}"
-            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+            "SELECT originator_id, originator_version, topic, state"
+            " FROM unnest(%s::uuid[], %s::bigint[]) AS held (id, version) JOIN {0}.{1}"
+            " ON originator_id = held.id AND originator_version > held.version"
+            " ORDER BY originator_id, originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (incident_ids,))
-            return {row["originator_id"]: row["version"] for row in curs.fetchall()}
+            curs.execute(query, (list(held), list(held.values())))
+            return [
+                StoredEvent(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
 
 class LedgerPostgresFactory(PostgresFactory):

@@ -25,11 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median, quantiles
 from typing import IO
+from uuid import UUID
 
 import httpx
 import sqlalchemy as sa
 
 from app.keys import create_key
+from app.ledger import Context, MutualAidLedger, Pending
 from app.services import build_services, read_model_engine
 from app.settings import Settings
 from bench.results import write_section
@@ -46,7 +48,7 @@ from tests.postgres import (
     remove_cluster,
     start_cluster,
 )
-from tests.scenarios import open_incident
+from tests.scenarios import REQUESTER, RESPONDER, T0, open_incident, partial_response
 
 BENCH = Path(__file__).parent
 UVICORN = str(Path(sys.executable).parent / "uvicorn")
@@ -413,7 +415,8 @@ def watch(settings: Settings, projected: dict[int, float], stop: threading.Event
 
 
 def reads(report: Report, run: Run, settings: Settings, events: int) -> None:
-    """Report and list latency with ``events`` stored, through the same service."""
+    """Report and list latency with ``events`` stored, through the same service: with one
+    client (what a read costs) and with eight (what they cost queued on the cores)."""
     key = keys(settings)
     with service(settings, 1) as (port, _):
         wait_projected(port)
@@ -427,8 +430,9 @@ def reads(report: Report, run: Run, settings: Settings, events: int) -> None:
             ("list, first page", "/v1/incidents?limit=50"),
         ):
             env = {"BENCH_PATH": path, "BENCH_KEY": key["KPD"]}
-            load = wrk(f"http://127.0.0.1:{port}", "get.lua", 8, run.seconds, env)
-            report.add(f"{name} with {events:,} events", "1 proc", 8, *figures(load))
+            for clients in (1, 8):
+                load = wrk(f"http://127.0.0.1:{port}", "get.lua", clients, run.seconds, env)
+                report.add(f"{name} with {events:,} events", "1 proc", clients, *figures(load))
 
 
 def wait_projected(port: int) -> None:
@@ -487,6 +491,50 @@ def load_cost(report: Report, settings: Settings) -> None:
         )
 
 
+def stale_copies(report: Report, settings: Settings, store: str) -> None:
+    """Two ledgers on one store, as two API processes: a command's CPU when every step of an
+    incident goes to the other ledger than the step before (so its copy in memory is always
+    behind and is brought up to date first), against every step going to the same one."""
+    incidents = 300
+    cpu = {}
+    for alternating in (False, True):
+        first, second = build_services(settings), build_services(settings)
+        try:
+            ids = [open_incident(first.ledger, f"S-{alternating}-{n}") for n in range(incidents)]
+            started = time.process_time()
+            for number, step in enumerate(ALTERNATED_STEPS):
+                ledger = second.ledger if alternating and number % 2 == 0 else first.ledger
+                for pending in [step(ledger, incident) for incident in ids]:
+                    pending.result()
+            cpu[alternating] = (time.process_time() - started) / (incidents * len(ALTERNATED_STEPS))
+        finally:
+            first.close()
+            second.close()
+    for alternating, seconds in cpu.items():
+        where = "the other process wrote last" if alternating else "this process wrote last"
+        ratio = f"{seconds / cpu[False]:.0%}"
+        report.add(
+            f"command CPU, {where}, {store}",
+            "2 ledgers",
+            "-",
+            f"{seconds * 1000:.2f} ms",
+            "-",
+            "-",
+            "-",
+            ratio,
+        )
+
+
+Step = Callable[[MutualAidLedger, UUID], Pending]
+ALTERNATED_STEPS: list[Step] = [
+    lambda ledger, i: ledger.approve(i, 1, Context(REQUESTER, T0)),
+    lambda ledger, i: ledger.respond(i, 1, partial_response(), Context(RESPONDER, T0)),
+    lambda ledger, i: ledger.record_arrival(i, 1, Context(RESPONDER, T0)),
+    lambda ledger, i: ledger.record_involvement(i, 1, "D-0", "held", "", Context(RESPONDER, T0)),
+    lambda ledger, i: ledger.close_incident(i, "done", True, Context(REQUESTER, T0)),
+]
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -533,6 +581,7 @@ def main() -> None:
             pg = postgres_settings(cluster, folder, f"pg{processes}")
             last = commands(report, run, pg, "PostgreSQL", processes, noop)  # with 2 at the end
         rebuild_against_raw(report, pg, "PostgreSQL")
+        stale_copies(report, postgres_settings(cluster, folder, "stale"), "PostgreSQL")
         projection_lag(
             report,
             run,

@@ -91,7 +91,7 @@ def every_kind_of_event(ledger: MutualAidLedger, case_number: str) -> None:
     ledger.correct(
         incident, Correctable.REQUEST_FACTS, 1, "About 400", "recount", requester
     ).result()
-    for owed in ledger.repository.get(incident).obligations.values():
+    for owed in ledger.load(incident).obligations.values():
         party = requester if owed.obligation.party == REQUESTER.agency else responder
         if owed.outstanding:
             ledger.fulfil(incident, owed.obligation.number, (), "done", party).result()

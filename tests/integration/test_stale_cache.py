@@ -3,6 +3,7 @@ and runs commands against them without loading them. A command sent to the one w
 memory is behind is still judged on the store's newest state, and stored after it."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -87,3 +88,54 @@ def test_a_refusal_of_the_newest_state_stands(
     with pytest.raises(RuleViolation):
         behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
     assert versions(ahead, incident)[-1] == responded
+
+
+def test_memory_behind_is_brought_up_to_date_with_the_newer_events_not_reloaded(
+    two_ledgers: tuple[MutualAidLedger, MutualAidLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    behind, ahead = two_ledgers
+    incident = open_incident(behind, "K-1")
+    ahead.approve(incident, 1, Context(REQUESTER, T0)).result()
+    responded = ahead.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
+    loads = spy_on_loads(behind, monkeypatch)
+
+    note = Context(RESPONDER, T0)
+    written = behind.record_involvement(incident, 1, "D-0", "held", "", note).result()
+
+    assert loads == []
+    assert written.version == responded.version + 1
+    assert behind.load(incident).requests[1].deployed == ahead.load(incident).requests[1].deployed
+
+
+def test_memory_that_cannot_be_brought_up_to_date_is_reloaded(
+    two_ledgers: tuple[MutualAidLedger, MutualAidLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    behind, ahead = two_ledgers
+    incident = open_incident(behind, "K-1")
+    approved = ahead.approve(incident, 1, Context(REQUESTER, T0)).result()
+    loads = spy_on_loads(behind, monkeypatch)
+    decode = behind.mapper.to_domain_event
+    faults = iter([ValueError("cannot decode")])
+
+    def failing_once(stored: object) -> object:
+        if fault := next(faults, None):
+            raise fault
+        return decode(stored)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(behind.mapper, "to_domain_event", failing_once)
+    written = behind.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
+
+    assert loads == [incident]
+    assert written.version == approved.version + 1
+
+
+def spy_on_loads(ledger: MutualAidLedger, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    loads: list[object] = []
+    load = ledger.load
+
+    def counting(incident_id: Any) -> Any:
+        loads.append(incident_id)
+        return load(incident_id)
+
+    monkeypatch.setattr(ledger, "load", counting)
+    return loads
