@@ -74,6 +74,8 @@ class Written:
     position: int
 
 
+# The records of Idempotency-Keys used before, by (agency, key).
+Answered = dict[tuple[str, str], IdempotencyRecord]
 Pending = Future[Written]  # resolved once the command's events are stored, or refused
 
 
@@ -367,16 +369,18 @@ class MutualAidLedger(Application[UUID]):
 
     def _write_batch(self, jobs: list[Job]) -> None:
         self._catch_up({job.incident_id for job in jobs})
+        answered = self._answered(jobs)
         batch: list[Prepared] = []
         taken: set[object] = set()
-        for job in jobs:
+        for number, job in enumerate(jobs):
             if not job.done.set_running_or_notify_cancel():
                 continue  # its caller went away before it started: it is not run
             if not taken.isdisjoint(job.scopes()):
                 self._store(batch)
                 batch, taken = [], set()
+                answered = self._answered(jobs[number:])  # a twin's key may be stored now
             taken |= job.scopes()
-            if prepared := self._prepare(job):
+            if prepared := self._prepare(job, answered):
                 batch.append(prepared)
         self._store(batch)
 
@@ -401,11 +405,19 @@ class MutualAidLedger(Application[UUID]):
                 continue
             self._recent.put(incident_id, current)
 
-    def _prepare(self, job: Job) -> Prepared | None:
+    def _answered(self, jobs: list[Job]) -> Answered:
+        """The records of the jobs' Idempotency-Keys that were used before: one query."""
+        keys = [(i.agency, i.key) for job in jobs if (i := job.ctx.idempotency)]
+        if not keys:
+            return {}
+        found = cast(IdempotentRecorder, self.recorder).find_idempotencies(keys)
+        return {(record.agency, record.key): record for record in found}
+
+    def _prepare(self, job: Job, answered: Answered) -> Prepared | None:
         """Run the job's command, or settle the job if it needs no store: answered before
         (its key's record) or refused."""
         try:
-            if replayed := self._replay(job.ctx.idempotency):
+            if replayed := self._replay(job.ctx.idempotency, answered):
                 job.done.set_result(replayed)
                 return None
             return Prepared(job, job.create() if job.create else self._commanded(job))
@@ -453,7 +465,7 @@ class MutualAidLedger(Application[UUID]):
         """Against the store's newest state, so every rule is checked again; with If-Match
         the caller asked for exactly one version, so a collision is its answer."""
         for _ in range(self._retries):
-            if not (prepared := self._prepare(job)):
+            if not (prepared := self._prepare(job, self._answered([job]))):
                 return
             try:
                 [answer] = self._save([prepared])
@@ -472,7 +484,7 @@ class MutualAidLedger(Application[UUID]):
         Twins in different processes meet at their key's unique row: the loser answers with
         the winner's record."""
         try:
-            if twin := self._replay(job.ctx.idempotency):
+            if twin := self._replay(job.ctx.idempotency, self._answered([job])):
                 job.done.set_result(twin)
             elif job.create:
                 agency = job.ctx.actor.agency
@@ -485,17 +497,18 @@ class MutualAidLedger(Application[UUID]):
             job.done.set_exception(error)
         return True
 
-    def _replay(self, idempotency: Idempotency | None) -> Written | None:
+    def _replay(self, idempotency: Idempotency | None, answered: Answered) -> Written | None:
         """The first answer to this key; a key used for another request is refused."""
         if idempotency is None:
             return None
-        recorder = cast(IdempotentRecorder, self.recorder)
-        record = recorder.find_idempotency(idempotency.agency, idempotency.key)
+        record = answered.get((idempotency.agency, idempotency.key))
         if record is None:
             return None
         if record.request_hash != idempotency.request_hash:
             raise IdempotencyKeyReused(f"key {idempotency.key} was used for another request")
-        position = recorder.position_of(record.incident_id, record.version)
+        position = cast(IdempotentRecorder, self.recorder).position_of(
+            record.incident_id, record.version
+        )
         return Written(record.incident_id, record.version, position)
 
     def _visible_incident(self, incident_id: UUID, agency: str) -> Incident:

@@ -47,7 +47,9 @@ class IdempotencyRecord:
 class IdempotentRecorder(Protocol):
     """What the ledger needs of its recorder beyond the library's interface."""
 
-    def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None: ...
+    def find_idempotencies(self, keys: list[tuple[str, str]]) -> list[IdempotencyRecord]:
+        """The records of those of the (agency, key) pairs that were used before."""
+        ...
 
     def position_of(self, incident_id: UUID, version: int) -> int: ...
 
@@ -87,15 +89,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             )
         return super()._insert_events(c, stored_events, **kwargs)
 
-    def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None:
+    def find_idempotencies(self, keys: list[tuple[str, str]]) -> list[IdempotencyRecord]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT agency, key, request_hash, incident_id, version"
-                " FROM idempotency_keys WHERE agency = ? AND key = ?",
-                (agency, key),
+                "SELECT i.agency, i.key, request_hash, incident_id, version"
+                " FROM json_each(?) AS wanted JOIN idempotency_keys AS i"
+                " ON i.agency = json_extract(wanted.value, '$[0]')"
+                " AND i.key = json_extract(wanted.value, '$[1]')",
+                (json.dumps(keys),),
             )
-            row = c.fetchone()
-        return record_of(tuple(row)) if row else None
+            return [record_of(tuple(row)) for row in c.fetchall()]
 
     def position_of(self, incident_id: UUID, version: int) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -201,15 +204,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                     [(*key_of(r), r.incident_id, r.version) for r in records],
                 )
 
-    def find_idempotency(self, agency: str, key: str) -> IdempotencyRecord | None:
+    def find_idempotencies(self, keys: list[tuple[str, str]]) -> list[IdempotencyRecord]:
         query = SQL(
-            "SELECT agency, key, request_hash, incident_id, version"
-            " FROM {0}.idempotency_keys WHERE agency = %s AND key = %s"
+            "SELECT i.agency, i.key, request_hash, incident_id, version"
+            " FROM unnest(%s::text[], %s::text[]) AS wanted (agency, key)"
+            " JOIN {0}.idempotency_keys AS i"
+            " ON i.agency = wanted.agency AND i.key = wanted.key"
         ).format(Identifier(self.datastore.schema))
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (agency, key))
-            row = curs.fetchone()
-        return record_of(tuple(row.values())) if row else None
+            curs.execute(query, ([agency for agency, _ in keys], [key for _, key in keys]))
+            return [record_of(tuple(row.values())) for row in curs.fetchall()]
 
     def position_of(self, incident_id: UUID, version: int) -> int:
         query = SQL(

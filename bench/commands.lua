@@ -1,4 +1,5 @@
--- A realistic command mix over many incidents opened beforehand (BENCH_POOL, one id a line):
+-- A realistic command mix over many incidents opened beforehand (BENCH_POOL, one id a line),
+-- each command with an Idempotency-Key as CAD systems send them:
 -- each incident is approved, answered, arrived at, gets two involvement notes, is released
 -- and closed. Thread k of BENCH_THREADS owns every k-th incident and keeps more incidents in
 -- rotation than it has connections, so a step is sent only after the one before it on the
@@ -53,12 +54,14 @@ function request()
   local slot = slots[turn]
   local agency, path, body = unpack(steps[slot.step])
   local incident = pool[slot.incident]
+  local key = incident .. "/" .. slot.step  -- a CAD system sends one with every command
   slot.step = slot.step + 1
   if slot.step > #steps then
     slot.incident, slot.step = unused, 1
     unused = unused % #pool + 1  -- a pool too small shows as errors, never as a crash
   end
   local headers = {["Authorization"] = "Bearer " .. keys[agency],
-                   ["Content-Type"] = "application/json"}
+                   ["Content-Type"] = "application/json",
+                   ["Idempotency-Key"] = key}
   return wrk.format("POST", "/v1/incidents/" .. incident .. path, headers, body)
 end

@@ -184,6 +184,46 @@ def test_twins_in_one_batch_get_one_answer(services: Services) -> None:
     assert ledger.repository.get(incident).version == first.result().version
 
 
+def test_the_keys_of_a_batch_are_looked_up_in_one_query(
+    services: Services, transactions: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CAD system sends every command with an Idempotency-Key: one query finds which keys
+    of the batch were used before, not one query per command."""
+    ledger = services.ledger
+    incidents = approved_incidents(ledger, 20)
+    keyed = [
+        Context(RESPONDER, T0, idempotency=Idempotency("KCSD", f"k-{n}", f"h-{n}"))
+        for n in range(20)
+    ]
+    answered = ledger.respond(incidents[0], 1, partial_response(), keyed[0]).result()
+    lookups = spy_on(ledger.recorder, "find_idempotencies", monkeypatch)
+    transactions.clear()
+
+    with writer_held(ledger):  # the first is a retry of the command just answered
+        pending = [
+            ledger.respond(i, 1, partial_response(), ctx)
+            for i, ctx in zip(incidents, keyed, strict=True)
+        ]
+
+    written = [p.result(10) for p in pending]
+    assert [len(keys) for keys in lookups] == [20]
+    assert written[0] == answered
+    assert transactions == [2, 19]
+
+
+def spy_on(recorder: Any, method: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The first argument of each call of the recorder's ``method``."""
+    calls: list[Any] = []
+    real = getattr(recorder, method)
+
+    def spied(first: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(first)
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(recorder, method, spied)
+    return calls
+
+
 def test_a_command_refused_after_changing_the_incident_leaves_nothing_behind(
     services: Services,
 ) -> None:
