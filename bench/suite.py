@@ -493,8 +493,9 @@ def load_cost(report: Report, settings: Settings) -> None:
 
 def stale_copies(report: Report, settings: Settings, store: str) -> None:
     """Two ledgers on one store, as two API processes: a command's CPU when every step of an
-    incident goes to the other ledger than the step before (so its copy in memory is always
-    behind and is brought up to date first), against every step going to the same one."""
+    incident goes to the other ledger than the step before (so its copy in memory is behind
+    and is brought up to date first; the first step finds none and loads the incident),
+    against every step going to the ledger that opened it."""
     incidents = 300
     cpu = {}
     for alternating in (False, True):
