@@ -368,8 +368,8 @@ class MutualAidLedger(Application[UUID]):
                         job.done.set_exception(error)
 
     def _write_batch(self, jobs: list[Job]) -> None:
-        self._catch_up({job.incident_id for job in jobs})
-        answered = self._answered(jobs)
+        self._catch_up({job.incident_id for job in jobs if job.command})
+        answered = self._answered(jobs)  # after the states were read: see _catch_up
         batch: list[Prepared] = []
         taken: set[object] = set()
         for number, job in enumerate(jobs):
@@ -385,14 +385,27 @@ class MutualAidLedger(Application[UUID]):
         self._store(batch)
 
     def _catch_up(self, incident_ids: set[UUID]) -> None:
-        """Bring the incidents held here up to what other processes have stored since, with
-        one query for the batch: commands, refusals and If-Match checks are judged on the
-        newest state, and a stale save does not send the whole batch back to be stored one
-        by one. An incident that cannot be brought up to date is dropped (and loaded)."""
+        """Put the batch's incidents in memory at the newest state, before its keys are
+        looked up: commands, refusals and If-Match checks are judged on the newest state, a
+        stale save does not send the whole batch back to be stored one by one, and a retry
+        whose original another process stored (events and key in one transaction) is found
+        by its key rather than refused by the state the original made. Those held are
+        brought up to date with one query for the batch; the others are loaded."""
+        self._apply_newer_events(self._held_versions(incident_ids))
+        for incident_id in incident_ids - self._held_versions(incident_ids).keys():
+            with suppress(Exception):  # not found, or unreadable: its job's own load says so
+                self._recent.put(incident_id, self.load(incident_id))
+
+    def _held_versions(self, incident_ids: set[UUID]) -> dict[UUID, int]:
         held = {}
         for incident_id in incident_ids:
             with suppress(KeyError):
                 held[incident_id] = self._recent.get(incident_id).version
+        return held
+
+    def _apply_newer_events(self, held: dict[UUID, int]) -> None:
+        """What other processes stored since, applied to the copies held. One that cannot be
+        brought up to date is dropped (and loaded)."""
         if not held:
             return
         newer = cast(IdempotentRecorder, self.recorder).events_after(held)
@@ -413,10 +426,12 @@ class MutualAidLedger(Application[UUID]):
         found = cast(IdempotentRecorder, self.recorder).find_idempotencies(keys)
         return {(record.agency, record.key): record for record in found}
 
-    def _prepare(self, job: Job, answered: Answered) -> Prepared | None:
+    def _prepare(self, job: Job, answered: Answered | None = None) -> Prepared | None:
         """Run the job's command, or settle the job if it needs no store: answered before
-        (its key's record) or refused."""
+        (its key's record, looked up now unless ``answered`` holds the batch's) or refused."""
         try:
+            if answered is None:
+                answered = self._answered([job])
             if replayed := self._replay(job.ctx.idempotency, answered):
                 job.done.set_result(replayed)
                 return None
@@ -465,7 +480,7 @@ class MutualAidLedger(Application[UUID]):
         """Against the store's newest state, so every rule is checked again; with If-Match
         the caller asked for exactly one version, so a collision is its answer."""
         for _ in range(self._retries):
-            if not (prepared := self._prepare(job, self._answered([job]))):
+            if not (prepared := self._prepare(job)):
                 return
             try:
                 [answer] = self._save([prepared])

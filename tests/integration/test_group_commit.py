@@ -184,6 +184,36 @@ def test_twins_in_one_batch_get_one_answer(services: Services) -> None:
     assert ledger.repository.get(incident).version == first.result().version
 
 
+def test_a_retry_whose_original_another_process_stores_meanwhile_gets_the_first_answer(
+    services: Services,
+) -> None:
+    """The batch's keys are looked up once; the original is stored by another process after
+    that, while the batch runs. The retry must still get the original's answer, not a
+    refusal from the state the original made (approving twice is refused)."""
+    ledger = services.ledger
+    other = build_services(services.settings)
+    try:
+        incident = open_incident(other.ledger, "G-R")  # not in this ledger's memory
+        [busy] = approved_incidents(ledger, 1)
+        ctx = Context(REQUESTER, T0, idempotency=Idempotency("KPD", "approve-1", "h"))
+        originals: list[Written] = []
+
+        def original_elsewhere_then_note(i: Incident, book: Any) -> None:
+            originals.append(other.ledger.approve(incident, 1, ctx).result())
+            i.record_involvement(1, "D-1", "mine", "", RESPONDER, T0)
+
+        with writer_held(ledger):
+            responded = ledger.respond(busy, 1, partial_response(), Context(RESPONDER, T0))
+            ledger._update(busy, Context(RESPONDER, T0), original_elsewhere_then_note)
+            retry = ledger.approve(incident, 1, ctx)
+        responded.result(10)
+        answer = retry.result(10)
+    finally:
+        other.close()
+
+    assert answer == originals[0]
+
+
 def test_the_keys_of_a_batch_are_looked_up_in_one_query(
     services: Services, transactions: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ from app.ledger import Context, MutualAidLedger
 from app.services import build_services
 from app.settings import Settings
 from domain.errors import RuleViolation
+from tests.integration.test_group_commit import writer_held
 from tests.scenarios import REQUESTER, RESPONDER, T0, open_incident, partial_response
 
 
@@ -94,17 +95,24 @@ def test_memory_behind_is_brought_up_to_date_with_the_newer_events_not_reloaded(
     two_ledgers: tuple[MutualAidLedger, MutualAidLedger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     behind, ahead = two_ledgers
-    incident = open_incident(behind, "K-1")
-    ahead.approve(incident, 1, Context(REQUESTER, T0)).result()
-    responded = ahead.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
+    incidents = [open_incident(behind, f"K-{n}") for n in range(3)]
+    responded = []
+    for incident in incidents:
+        ahead.approve(incident, 1, Context(REQUESTER, T0)).result()
+        responded.append(
+            ahead.respond(incident, 1, partial_response(), Context(RESPONDER, T0)).result()
+        )
     loads = spy_on_loads(behind, monkeypatch)
 
     note = Context(RESPONDER, T0)
-    written = behind.record_involvement(incident, 1, "D-0", "held", "", note).result()
+    with writer_held(behind):  # the three in one batch, brought up to date together
+        pending = [behind.record_involvement(i, 1, "D-0", "held", "", note) for i in incidents]
+    written = [p.result(10) for p in pending]
 
     assert loads == []
-    assert written.version == responded.version + 1
-    assert behind.load(incident).requests[1].deployed == ahead.load(incident).requests[1].deployed
+    assert [w.version for w in written] == [r.version + 1 for r in responded]
+    for incident in incidents:
+        assert behind.load(incident).requests[1] == ahead.load(incident).requests[1]
 
 
 def test_memory_that_cannot_be_brought_up_to_date_is_reloaded(
