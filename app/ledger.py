@@ -428,12 +428,14 @@ class MutualAidLedger(Application[UUID]):
 
     def _prepare(self, job: Job, answered: Answered | None = None) -> Prepared | None:
         """Run the job's command, or settle the job if it needs no store: answered before
-        (its key's record, looked up now unless ``answered`` holds the batch's) or refused."""
+        (its key's record) or refused. ``answered``: the batch's keys; None for a job run
+        alone, whose incident and then key are read now (in that order: see _catch_up)."""
         try:
             if answered is None:
+                self._catch_up({job.incident_id} if job.command else set())
                 answered = self._answered([job])
-            if replayed := self._replay(job.ctx.idempotency, answered):
-                job.done.set_result(replayed)
+            if earlier := self._replay(job.ctx.idempotency, answered):
+                job.done.set_result(earlier)
                 return None
             return Prepared(job, job.create() if job.create else self._commanded(job))
         except Exception as error:
