@@ -4,8 +4,9 @@ auditor of every agency. An agency that was asked sees only what concerns it (se
 domain/visibility.py for the same rule over events)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -47,7 +48,7 @@ class IncidentFilter:
     overdue_before: datetime | None = None
 
 
-def visible_to(agency: str | None) -> sa.ColumnElement[bool]:
+def visible_to(agency: str | sa.BindParameter[str] | None) -> sa.ColumnElement[bool]:
     if agency is None:
         return sa.true()
     # One primary-key probe per incident: an IN over the agency's parties would first collect
@@ -56,19 +57,33 @@ def visible_to(agency: str | None) -> sa.ColumnElement[bool]:
     return sa.exists().where(p.agency == agency, p.incident_id == incidents.c.incident_id)
 
 
-def incident_rows(conn: Connection, incident_id: UUID, agency: str | None) -> IncidentRows | None:
-    query = sa.select(incidents).where(incidents.c.incident_id == incident_id, visible_to(agency))
-    incident = conn.execute(query).mappings().one_or_none()
-    if incident is None:
-        return None
-    rows = IncidentRows(
-        incident=incident,
-        requests=rows_of(conn, assistance_requests, incident_id, assistance_requests.c.number),
-        officers=rows_of(conn, officers, incident_id, officers.c.number, officers.c.badge),
-        withdrawals=rows_of(conn, withdrawals, incident_id, withdrawals.c.version),
-        obligations=rows_of(conn, obligations, incident_id, obligations.c.number),
+def of_incident(table: sa.Table, *order: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    return (
+        sa.select(table).where(table.c.incident_id == sa.bindparam("incident_id")).order_by(*order)
     )
-    return narrowed(rows, agency)
+
+
+# An incident's statements are built once, with its id and the reader's agency as parameters:
+# building and keying them took SQLAlchemy twice as long as running all five (SQLite).
+INCIDENT_SEEN_BY = {
+    scoped: of_incident(incidents).where(visible_to(sa.bindparam("agency") if scoped else None))
+    for scoped in (False, True)
+}
+INCIDENT_PARTS = {
+    "requests": of_incident(assistance_requests, assistance_requests.c.number),
+    "officers": of_incident(officers, officers.c.number, officers.c.badge),
+    "withdrawals": of_incident(withdrawals, withdrawals.c.version),
+    "obligations": of_incident(obligations, obligations.c.number),
+}
+
+
+def incident_rows(conn: Connection, incident_id: UUID, agency: str | None) -> IncidentRows | None:
+    params = {"incident_id": incident_id, "agency": agency}
+    found = conn.execute(INCIDENT_SEEN_BY[agency is not None], params).mappings().one_or_none()
+    if found is None:
+        return None
+    parts = {name: conn.execute(q, params).mappings().all() for name, q in INCIDENT_PARTS.items()}
+    return narrowed(IncidentRows(incident=found, **parts), agency)
 
 
 def narrowed(rows: IncidentRows, agency: str | None) -> IncidentRows:
@@ -109,45 +124,60 @@ def list_incidents(
     """Newest first, keyset-paginated on (opened_at, incident_id) so pages stay stable while
     new incidents arrive. An agency's page walks the parties index in that order, so its cost
     does not grow with the log; an auditor of every agency walks the incidents themselves."""
-    c = incidents.c
-    if agency is None:
-        query = sa.select(incidents)
-        opened_at, incident_id = c.opened_at, c.incident_id
-    else:
-        p = parties.c
-        query = sa.select(incidents).join(parties, p.incident_id == c.incident_id)
-        query = query.where(p.agency == agency)
-        if where.role:
-            query = query.where(p.role == where.role)
-        opened_at, incident_id = p.opened_at, p.incident_id
-    if where.status:
-        query = query.where(c.status == where.status)
-    if where.kind:
-        query = query.where(c.kind == where.kind)
-    if where.opened_from:
-        query = query.where(opened_at >= where.opened_from)
-    if where.opened_to:
-        query = query.where(opened_at < where.opened_to)
-    if where.open_obligations is not None:
+    values = asdict(where)
+    given = frozenset(name for name, value in values.items() if value is not None)
+    filters = given - {"open_obligations"}
+    query = page_query(agency is not None, filters, where.open_obligations, after is not None)
+    params = {**values, "agency": agency, "limit": limit}
+    if after:
+        params["after_opened_at"], params["after_incident_id"] = after
+    return conn.execute(query, params).mappings().all()
+
+
+@cache
+def page_query(
+    scoped: bool, given: frozenset[str], open_obligations: bool | None, after: bool
+) -> sa.Select[Any]:
+    """The page query for one combination of filters, built once (building and keying a
+    statement costs SQLAlchemy more than running it): the filters' values, the agency, the
+    page's start and the limit are parameters."""
+    c, p = incidents.c, parties.c
+    # An agency's pages follow its parties rows, in their index's order; an auditor's, the
+    # incidents themselves.
+    opened_at, incident_id = (
+        (p.opened_at, p.incident_id) if scoped else (c.opened_at, c.incident_id)
+    )
+    query = sa.select(incidents)
+    if scoped:
+        query = query.join(parties, p.incident_id == c.incident_id)
+        query = query.where(p.agency == sa.bindparam("agency"))
+        if "role" in given:
+            query = query.where(p.role == sa.bindparam("role"))
+    if "status" in given:
+        query = query.where(c.status == sa.bindparam("status"))
+    if "kind" in given:
+        query = query.where(c.kind == sa.bindparam("kind"))
+    if "opened_from" in given:
+        query = query.where(opened_at >= sa.bindparam("opened_from"))
+    if "opened_to" in given:
+        query = query.where(opened_at < sa.bindparam("opened_to"))
+    if open_obligations is not None:
         owing = c.open_obligations > 0
-        query = query.where(owing if where.open_obligations else sa.not_(owing))
-    if where.overdue_before:
+        query = query.where(owing if open_obligations else sa.not_(owing))
+    if "overdue_before" in given:
         o = obligations.c
-        overdue = sa.select(o.incident_id).where(
-            o.status == "open", o.created_at < sa.literal(where.overdue_before, Stamp())
-        )
+        before = sa.bindparam("overdue_before", type_=Stamp())
+        overdue = sa.select(o.incident_id).where(o.status == "open", o.created_at < before)
         query = query.where(c.incident_id.in_(overdue))
     if after:
-        query = query.where(sa.tuple_(opened_at, incident_id) < sa.tuple_(*after))
-    query = query.order_by(opened_at.desc(), incident_id.desc()).limit(limit)
-    return conn.execute(query).mappings().all()
-
-
-def rows_of(
-    conn: Connection, table: sa.Table, incident_id: UUID, *order: sa.ColumnElement[Any]
-) -> Sequence[Row]:
-    query = sa.select(table).where(table.c.incident_id == incident_id).order_by(*order)
-    return conn.execute(query).mappings().all()
+        last = (
+            sa.bindparam("after_opened_at", type_=Stamp()),
+            sa.bindparam("after_incident_id", type_=sa.Uuid()),
+        )
+        query = query.where(sa.tuple_(opened_at, incident_id) < sa.tuple_(*last))
+    return query.order_by(opened_at.desc(), incident_id.desc()).limit(
+        sa.bindparam("limit", type_=sa.Integer())
+    )
 
 
 @dataclass(frozen=True)

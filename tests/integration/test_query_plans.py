@@ -2,11 +2,12 @@
 timing (these machines are shared and noisy)."""
 
 import uuid
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from projections.queries import visible_to
-from projections.tables import incidents, metadata
+from projections.queries import INCIDENT_SEEN_BY, page_query
+from projections.tables import metadata
 
 
 def plan(query: sa.Select[tuple[object, ...]]) -> list[str]:
@@ -18,9 +19,24 @@ def plan(query: sa.Select[tuple[object, ...]]) -> list[str]:
 
 
 def test_one_incident_is_checked_against_one_party_row_not_all_of_the_agencys() -> None:
-    one = incidents.c.incident_id == uuid.uuid4()
+    query = INCIDENT_SEEN_BY[True].params(incident_id=uuid.uuid4(), agency="KPD")
 
-    steps = plan(sa.select(incidents).where(one, visible_to("KPD")))
+    steps = plan(query)
 
     assert any("parties" in s and "(agency=? AND incident_id=?)" in s for s in steps), steps
     assert not any("parties" in s and "(agency=?)" in s for s in steps), steps
+
+
+def test_an_agencys_next_page_starts_at_the_cursor_in_its_parties_index() -> None:
+    query = page_query(True, frozenset({"status"}), None, True).params(
+        agency="KPD",
+        status="open",
+        limit=51,
+        after_opened_at=datetime.now(UTC),
+        after_incident_id=uuid.uuid4(),
+    )
+
+    steps = plan(query)
+
+    assert "ix_parties_page (agency=? AND (opened_at,incident_id)<(?,?))" in steps[0], steps
+    assert not any("TEMP B-TREE" in s for s in steps), steps
