@@ -1,0 +1,90 @@
+"""The incident list: its filters and its pages, for an agency (through its parties rows) and
+for a state auditor (through the incidents), on both stores."""
+
+from typing import Any
+
+import pytest
+
+from tests.api import bodies
+from tests.api.conftest import Cad, Service
+
+
+class Listed:
+    """KPD asked the Sheriff at 02:00 (A), at 02:10 for an investigation (B) and Pleasant
+    Prairie at 02:20 (C, closed since); the Sheriff asked KPD at 02:30 (D)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        kpd, kcsd = service.cad("KPD"), service.cad("KCSD")
+        self.a = opened(kpd, "K-A", "KCSD", "02:00")
+        self.b = opened(kpd, "K-B", "KCSD", "02:10", kind="investigative")
+        self.c = opened(kpd, "K-C", "PPPD", "02:20")
+        closed = kpd.post(
+            f"/v1/incidents/{self.c}/close",
+            bodies.stamped("2026-11-01T02:25:00Z", outcome="Not needed after all"),
+        )
+        assert closed.status_code == 200, closed.text
+        self.d = opened(kcsd, "K-D", "KPD", "02:30")
+        self.names = {self.a: "A", self.b: "B", self.c: "C", self.d: "D"}
+
+    def pages(self, reader: Cad, **params: Any) -> list[list[str]]:
+        """Every page, in order, as the letters of the incidents on it (at most ten)."""
+        pages, cursor = [], None
+        while len(pages) < 10:
+            more = {"cursor": cursor} if cursor else {}
+            answer = reader.get(
+                "/v1/incidents", min_position=self.service.log_length(), **params, **more
+            )
+            assert answer.status_code == 200, answer.text
+            pages.append([self.names[i["incident_id"]] for i in answer.json()["items"]])
+            if (cursor := answer.json()["next_cursor"]) is None:
+                break
+        return pages
+
+
+def opened(cad: Cad, case: str, asked: str, at: str, **fields: Any) -> str:
+    occurred_at = f"2026-11-01T{at}:00Z"
+    body = bodies.open_body(case, asked, occurred_at=occurred_at, **fields)
+    body["request"]["needed_at"] = occurred_at
+    answer = cad.post("/v1/incidents", body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["incident_id"])
+
+
+@pytest.fixture
+def listed(service: Service) -> Listed:
+    return Listed(service)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["D", "C", "B", "A"]),
+        ({"status": "open"}, ["D", "B", "A"]),
+        ({"status": "closed"}, ["C"]),
+        ({"role": "requester"}, ["C", "B", "A"]),
+        ({"role": "responder"}, ["D"]),
+        ({"kind": "investigative"}, ["B"]),
+        ({"opened_from": "2026-11-01T02:10:00Z", "opened_to": "2026-11-01T02:30:00Z"}, ["C", "B"]),
+        ({"status": "open", "role": "requester", "kind": "emergency"}, ["A"]),
+    ],
+)
+def test_an_agencys_list_keeps_what_each_filter_asks_for(
+    listed: Listed, params: dict[str, str], expected: list[str]
+) -> None:
+    assert listed.pages(listed.service.cad("KPD"), **params) == [expected]
+
+
+def test_an_agency_pages_through_its_incidents_newest_first(listed: Listed) -> None:
+    kpd = listed.service.cad("KPD")
+
+    assert listed.pages(kpd, limit=3) == [["D", "C", "B"], ["A"]]
+    assert listed.pages(kpd, limit=1, status="open") == [["D"], ["B"], ["A"]]
+
+
+def test_a_state_auditor_pages_through_every_agencys_incidents(listed: Listed) -> None:
+    auditor = listed.service.state_auditor()
+
+    assert listed.pages(auditor, limit=3) == [["D", "C", "B"], ["A"]]
+    assert listed.pages(auditor, status="closed") == [["C"]]
+    assert listed.pages(auditor, opened_from="2026-11-01T02:20:00Z") == [["D", "C"]]
