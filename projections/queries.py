@@ -125,11 +125,12 @@ def list_incidents(
     new incidents arrive. An agency's page walks the parties index in that order, so its cost
     does not grow with the log; an auditor of every agency walks the incidents themselves."""
     values = asdict(where)
-    given = frozenset(name for name, value in values.items() if value is not None)
-    filters = given - {"open_obligations"}
+    # open_obligations picks one of two conditions, so its value is part of the statement.
+    present = frozenset(name for name, value in values.items() if value is not None)
+    filters = present - {"open_obligations"}
     query = page_query(agency is not None, filters, where.open_obligations, after is not None)
     params = {**values, "agency": agency, "limit": limit}
-    if after:
+    if after is not None:
         params["after_opened_at"], params["after_incident_id"] = after
     return conn.execute(query, params).mappings().all()
 

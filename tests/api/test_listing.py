@@ -29,9 +29,10 @@ class Listed:
 
     def pages(self, reader: Cad, **params: Any) -> list[list[str]]:
         """Every page, in order, as the letters of the incidents on it (at most ten)."""
-        pages, cursor = [], None
+        pages: list[list[str]] = []
+        cursor = None
         while len(pages) < 10:
-            more = {"cursor": cursor} if cursor else {}
+            more: dict[str, str] = {"cursor": cursor} if cursor else {}
             answer = reader.get(
                 "/v1/incidents", min_position=self.service.log_length(), **params, **more
             )
@@ -88,3 +89,39 @@ def test_a_state_auditor_pages_through_every_agencys_incidents(listed: Listed) -
     assert listed.pages(auditor, limit=3) == [["D", "C", "B"], ["A"]]
     assert listed.pages(auditor, status="closed") == [["C"]]
     assert listed.pages(auditor, opened_from="2026-11-01T02:20:00Z") == [["D", "C"]]
+
+
+@pytest.mark.parametrize("auditor", [False, True], ids=["agency", "state auditor"])
+def test_incidents_opened_at_the_same_moment_are_each_on_one_page(
+    listed: Listed, auditor: bool
+) -> None:
+    kpd = listed.service.cad("KPD")
+    listed.names[opened(kpd, "K-E", "KCSD", "02:10")] = "E"  # opened when B was
+    reader = listed.service.state_auditor() if auditor else kpd
+
+    one_by_one = [page[0] for page in listed.pages(reader, limit=1)]
+
+    assert sorted(one_by_one) == ["A", "B", "C", "D", "E"]
+    assert one_by_one == listed.pages(reader)[0]
+
+
+@pytest.mark.parametrize("auditor", [False, True], ids=["agency", "state auditor"])
+def test_the_obligation_filters_page_through_what_is_owed_and_what_is_not(
+    listed: Listed, auditor: bool
+) -> None:
+    reader = listed.service.state_auditor() if auditor else listed.service.cad("KPD")
+    everything = reader.get("/v1/incidents", min_position=listed.service.log_length()).json()
+    items = [(listed.names[i["incident_id"]], i["open_obligations"]) for i in everything["items"]]
+    owing = [name for name, still_open in items if still_open]
+    settled = [name for name, still_open in items if not still_open]
+    # Both filters must have something to keep and something to drop.
+    assert owing
+    assert settled
+
+    def one_by_one(**params: Any) -> list[str]:
+        return [page[0] for page in listed.pages(reader, limit=1, **params) if page]
+
+    assert one_by_one(open_obligations=True) == owing
+    assert one_by_one(open_obligations=False) == settled
+    # Every obligation was created on 1 November: all those still open are overdue.
+    assert one_by_one(overdue_obligations=True) == owing
