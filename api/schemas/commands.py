@@ -56,12 +56,22 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # that still exists once moved to UTC (0001-01-01T00:00+14:00 does not).
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_within_utc_range)]
 
-Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+
+def _storable(value: str) -> str:
+    """PostgreSQL's text cannot hold U+0000: a NUL that reached the log would stop the
+    projections there, at its event, for good. Refused on both stores alike."""
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "text may not contain the NUL character")
+    return value
+
+
+Storable = AfterValidator(_storable)
+Name = Annotated[StrictStr, Field(min_length=1, max_length=200), Storable]
 Code = Annotated[
     StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
-Text = Annotated[StrictStr, Field(min_length=1, max_length=8000)]
-Reason = Annotated[StrictStr, Field(max_length=8000)]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=8000), Storable]
+Reason = Annotated[StrictStr, Field(max_length=8000), Storable]
 
 
 # Facts the service owns: the acting agency comes from the key; versions, positions, statuses,

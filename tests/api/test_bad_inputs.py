@@ -93,6 +93,15 @@ CASES = {
     "unknown kind": Case(opening(kind="parade"), 422, "invalid-command"),
     "unknown field": Case(by_kpd("/requests/1/cancel", priority="high"), 422, "validation-failed"),
     "empty outcome": Case(by_kpd("/close", outcome=""), 422, "validation-failed"),
+    "nul character in a text": Case(opening(nature="Civil\x00unrest"), 422, "validation-failed"),
+    "nul character in a name": Case(
+        by_kpd("/close", outcome="x", actor={"name": "Dana\x00", "rank": "sgt"}),
+        422,
+        "validation-failed",
+    ),
+    "nul character in a reason": Case(
+        by_kpd("/requests/1/cancel", reason="\x00"), 422, "validation-failed"
+    ),
     "over-long case number": Case(opening(case_number="K" * 65), 422, "validation-failed"),
     "case number with spaces": Case(opening(case_number="K 1"), 422, "validation-failed"),
     "time without offset": Case(
@@ -221,3 +230,19 @@ def test_a_bad_input_gets_its_problem_and_stores_nothing(
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["detail"]
     assert sqlite_service.log_length() == before
+
+
+def test_a_nul_character_is_refused_before_it_can_stop_the_projections(service: Service) -> None:
+    """PostgreSQL's text cannot hold U+0000: one that reached the log stopped the projections
+    at its event for good (reads waiting on min_position then answered 503)."""
+    kpd = service.cad("KPD")
+    body = bodies.open_body("K-NUL")
+    body["request"]["facts"] = "Bottles\x00thrown"
+
+    refused = kpd.post("/v1/incidents", body)
+    kpd.open("K-AFTER")
+    listed = kpd.get("/v1/incidents", min_position=service.log_length())
+
+    assert (refused.status_code, refused.json()["type"]) == (422, P + "validation-failed")
+    assert "NUL" in refused.text
+    assert [i["case_number"] for i in listed.json()["items"]] == ["K-AFTER"]
