@@ -105,7 +105,7 @@ def build_services(settings: Settings) -> Services:
         ledger.recorder,
         ledger.mapper.to_domain_event,
         engine,
-        incident_view.apply_all,
+        incident_view.IncidentView(),
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
         linger_seconds=settings.projection_linger_seconds,

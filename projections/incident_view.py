@@ -8,9 +8,10 @@ The writes run inside the runner's transaction, together with the tracking posit
 event is applied exactly once. Handlers hold no rules: the aggregate already checked everything.
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import is_dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -32,35 +33,36 @@ from projections.tables import (
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
-Stored = Callable[[sa.Table], Iterable[Any]]
+Batch = Sequence[tuple[Any, int]]  # (event, log position) pairs in log order
+Held = dict[str, dict[Key, Row]]  # one incident's rows, by table name and primary key
 
 
 class TableRows:
-    """One table's rows for a batch, by primary key: those loaded, those added, those changed
-    (dicts used as ordered sets, so rows are written in the order events touched them)."""
+    """One table's rows for a batch, by primary key: those loaded, those added, and those
+    changed with the columns changed (in the order events touched them). A changed row is
+    written with only its changed columns: an event that moves an incident's version does not
+    encode its lists again."""
 
-    def __init__(self, table: sa.Table, stored: Stored | None = None) -> None:
+    def __init__(self, table: sa.Table, stored: Iterable[Row] = ()) -> None:
         self.table = table
-        # Reads the stored rows of the batch's incidents, once, when a handler first needs
-        # them: a batch of involvement notes never reads the obligations.
-        self._stored = stored
         self._columns = [c.name for c in table.columns]
+        self._column_set = frozenset(self._columns)
         self._key_columns = [c.name for c in table.primary_key]
         self._rows: dict[Key, Row] = {}
         self._by_incident: dict[UUID, dict[Key, Row]] = defaultdict(dict)
         self._added: dict[Key, None] = {}
-        self._changed: dict[Key, None] = {}
+        self._changed: dict[Key, set[str]] = {}
+        for row in stored:
+            self._keep(row)
 
     def __getitem__(self, key: Key) -> Row:
-        self._load()
         return self._rows[key]
 
     def of(self, incident_id: UUID) -> dict[Key, Row]:
-        self._load()
         return self._by_incident[incident_id]
 
     def add(self, **values: Any) -> None:
-        unknown = values.keys() - self.table.columns.keys()
+        unknown = values.keys() - self._column_set
         if unknown:
             raise ValueError(f"not columns of {self.table.name}: {sorted(unknown)}")
         self._added[self._keep({c: values.get(c) for c in self._columns})] = None
@@ -68,8 +70,8 @@ class TableRows:
     def change(self, *key: Any, **values: Any) -> Row:
         row = self[key]
         row.update(values)
-        if key not in self._added:
-            self._changed[key] = None
+        if values and key not in self._added:
+            self._changed.setdefault(key, set()).update(values)
         return row
 
     def touched(self) -> Iterable[Key]:
@@ -78,15 +80,11 @@ class TableRows:
     def write(self, conn: Connection) -> None:
         if self._added:
             conn.execute(self.table.insert(), [self._rows[k] for k in self._added])
-        if self._changed:
-            params = [self._update_params(self._rows[k]) for k in self._changed]
+        by_columns: dict[frozenset[str], list[Row]] = defaultdict(list)
+        for key, columns in self._changed.items():
+            by_columns[frozenset(columns)].append(self._update_params(key, columns))
+        for params in by_columns.values():
             conn.execute(_update_by_key(self.table), params)
-
-    def _load(self) -> None:
-        if self._stored:
-            stored, self._stored = self._stored, None
-            for row in stored(self.table):
-                self._keep(dict(row))
 
     def _keep(self, row: Row) -> Key:
         key = tuple(row[name] for name in self._key_columns)
@@ -94,10 +92,11 @@ class TableRows:
         self._by_incident[row["incident_id"]][key] = row
         return key
 
-    def _update_params(self, row: Row) -> Row:
+    def _update_params(self, key: Key, columns: set[str]) -> Row:
+        row = self._rows[key]
         return {
-            (f"key_{name}" if name in self._key_columns else name): value
-            for name, value in row.items()
+            **{f"key_{name}": value for name, value in zip(self._key_columns, key, strict=True)},
+            **{name: row[name] for name in columns},
         }
 
 
@@ -110,24 +109,44 @@ def _select_of_incidents(table: sa.Table) -> sa.Select[Any]:
 
 @cache
 def _update_by_key(table: sa.Table) -> sa.Update:
-    """UPDATE table SET <every other column> WHERE <primary key>, built once per table."""
+    """UPDATE table SET <the columns given> WHERE <primary key>, built once per table."""
     return sa.update(table).where(*(c == sa.bindparam(f"key_{c.name}") for c in table.primary_key))
 
 
 class Rows:
-    """The read-model rows of the incidents one batch touches."""
+    """The read-model rows of the incidents one batch touches: copies of those held in
+    memory, none for an incident the batch opens, and the rest read with one query per table.
+    """
 
-    def __init__(self, conn: Connection, incident_ids: set[UUID]) -> None:
-        def stored(table: sa.Table) -> Iterable[Any]:
-            return conn.execute(_select_of_incidents(table), {"ids": list(incident_ids)}).mappings()
+    def __init__(self, conn: Connection, batch: Batch, held: Mapping[UUID, Held]) -> None:
+        self._incident_ids = {event.originator_id for event, _ in batch}
+        opened = {event.originator_id for event, _ in batch if event.originator_version == 1}
+        # (Not set operations with held.keys(): they would hash every held UUID, in Python.)
+        known = [held[i] for i in self._incident_ids if i in held]
+        unknown = [i for i in self._incident_ids if i not in held and i not in opened]
 
-        self.incidents = TableRows(incidents, stored)
-        self.requests = TableRows(assistance_requests, stored)
-        self.officers = TableRows(officers, stored)
-        self.obligations = TableRows(obligations, stored)
+        def stored(table: sa.Table) -> list[Row]:
+            copies = [dict(row) for rows in known for row in rows[table.name].values()]
+            if unknown:
+                select = _select_of_incidents(table)
+                copies += map(dict, conn.execute(select, {"ids": unknown}).mappings())
+            return copies
+
+        self.incidents = TableRows(incidents, stored(incidents))
+        self.requests = TableRows(assistance_requests, stored(assistance_requests))
+        self.officers = TableRows(officers, stored(officers))
+        self.obligations = TableRows(obligations, stored(obligations))
         # Written only, never read back by a handler.
         self.withdrawals = TableRows(withdrawals)
         self.parties = TableRows(parties)
+
+    def held(self) -> dict[UUID, Held]:
+        """Each of the batch's incidents' rows of the tables handlers read back."""
+        read_back = (self.incidents, self.requests, self.officers, self.obligations)
+        return {
+            incident_id: {rows.table.name: rows.of(incident_id) for rows in read_back}
+            for incident_id in self._incident_ids
+        }
 
     def write(self, conn: Connection) -> None:
         self._count_open_obligations()
@@ -151,14 +170,54 @@ class Rows:
 Handler = Callable[[Rows, Any], None]
 
 
-def apply_all(conn: Connection, batch: Sequence[tuple[Any, int]]) -> None:
-    rows = Rows(conn, {event.originator_id for event, _ in batch})
+def apply_all(conn: Connection, batch: Batch, held: Mapping[UUID, Held] | None = None) -> Rows:
+    rows = Rows(conn, batch, held or {})
     for event, position in batch:
         HANDLERS[type(event)](rows, event)
         rows.incidents.change(
             event.originator_id, version=event.originator_version, position=position
         )
     rows.write(conn)
+    return rows
+
+
+class IncidentView:
+    """The projection as the runner feeds it: ``apply_all`` with the rows of the incidents
+    it wrote lately kept in memory (at most ``capacity``, the least recently touched dropped
+    first), so that an incident receiving an event in batch after batch is not read back from
+    the database each time.
+
+    What is held is the stored rows as of a tracking position. A batch's rows are held only
+    once the next batch starts where it ended: it was committed, or another consumer reached
+    the same position, which the handlers, depending only on the log, make the same rows.
+    A batch that starts anywhere else (its predecessor rolled back, a rebuild, another
+    process) finds nothing held. Batches work on copies, so a rollback leaves it untouched.
+    """
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._capacity = capacity
+        self._held: OrderedDict[UUID, Held] = OrderedDict()
+        self._held_at = 0
+        self._written: dict[UUID, Held] = {}
+        self._written_at: int | None = None
+
+    def __call__(self, conn: Connection, batch: Batch, after: int) -> None:
+        if not batch:
+            return
+        self._settle(after)
+        self._written = apply_all(conn, batch, self._held).held()
+        self._written_at = batch[-1][1]
+
+    def _settle(self, after: int) -> None:
+        if after == self._written_at:
+            for incident_id, rows in self._written.items():
+                self._held[incident_id] = rows
+                self._held.move_to_end(incident_id)
+            while len(self._held) > self._capacity:
+                self._held.popitem(last=False)
+        elif after != self._held_at:
+            self._held.clear()
+        self._held_at, self._written, self._written_at = after, {}, None
 
 
 def incident_opened(rows: Rows, e: Incident.IncidentOpened) -> None:
@@ -271,15 +330,14 @@ def request_cancelled(rows: Rows, e: Incident.RequestCancelled) -> None:
 
 
 def involvement_recorded(rows: Rows, e: Incident.InvolvementRecorded) -> None:
-    officer = rows.officers.change(e.originator_id, e.number, e.badge)
-    officer["involvement"].append(
-        {
-            "involvement": e.involvement,
-            "observations": e.observations,
-            "recorded_by": plain(e.actor),
-            "occurred_at": e.occurred_at.isoformat(),
-        }
-    )
+    key = (e.originator_id, e.number, e.badge)
+    entry = {
+        "involvement": e.involvement,
+        "observations": e.observations,
+        "recorded_by": plain(e.actor),
+        "occurred_at": e.occurred_at.isoformat(),
+    }
+    rows.officers.change(*key, involvement=[*rows.officers[key]["involvement"], entry])
 
 
 def activity_reported(rows: Rows, e: Incident.ActivityOutsideJurisdictionReported) -> None:
@@ -327,20 +385,18 @@ def fact_corrected(rows: Rows, e: Incident.FactCorrected) -> None:
         if column.table is incidents
         else (rows.requests, (e.originator_id, e.number or 0))
     )
-    original = corrected[key][column.name]
+    correction = {
+        "fact": e.fact,
+        "request_number": e.number,
+        "original": corrected[key][column.name],
+        "corrected": e.value,
+        "reason": e.reason,
+        "by": plain(e.actor),
+        "occurred_at": e.occurred_at.isoformat(),
+    }
     corrected.change(*key, **{column.name: e.value})
-    incident = rows.incidents.change(e.originator_id)
-    incident["corrections"].append(
-        {
-            "fact": e.fact,
-            "request_number": e.number,
-            "original": original,
-            "corrected": e.value,
-            "reason": e.reason,
-            "by": plain(e.actor),
-            "occurred_at": e.occurred_at.isoformat(),
-        }
-    )
+    corrections = rows.incidents[(e.originator_id,)]["corrections"]
+    rows.incidents.change(e.originator_id, corrections=[*corrections, correction])
 
 
 def incident_closed(rows: Rows, e: Incident.IncidentClosed) -> None:
@@ -428,12 +484,18 @@ def optional(value: Any) -> dict[str, Any] | None:
 
 def plain(value: Any) -> Any:
     """A value object as JSON-ready data: ``dataclasses.asdict`` without its deep copies,
-    which cost more than the rest of a handler."""
-    if is_dataclass(value):
-        return {name: plain(field) for name, field in vars(value).items()}
+    which cost more than the rest of a handler. Plain values are let through first: most
+    fields are text, and asking ``is_dataclass`` of each costs more than the rest."""
+    if isinstance(value, PLAIN):
+        return value
     if isinstance(value, tuple):
         return [plain(item) for item in value]
+    if is_dataclass(value):
+        return {name: plain(field) for name, field in vars(value).items()}
     return value
+
+
+PLAIN = (str, int, float, type(None), datetime)
 
 
 def lines_json(lines: Iterable[ResourceLine]) -> list[dict[str, Any]]:

@@ -26,8 +26,9 @@ from projections.tables import READ_MODEL_TABLES, projection_tracking
 
 log = logging.getLogger(__name__)
 
-# Applies one batch of (event, log position) pairs, in order, inside the runner's transaction.
-Apply = Callable[[Connection, Sequence[tuple[Any, int]]], None]
+# Applies one batch of (event, log position) pairs, in order, inside the runner's transaction;
+# the last argument is the tracking position the batch follows.
+Apply = Callable[[Connection, Sequence[tuple[Any, int]], int], None]
 Decode = Callable[[Notification], Any]
 
 
@@ -131,7 +132,7 @@ class ProjectionRunner:
             batch = self._recorder.select_notifications(
                 start=start, limit=self._batch_size, inclusive_of_start=False
             )
-            self._apply(conn, [(self._decode(n), n.id) for n in batch])
+            self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
             if batch:
                 advance_position(conn, self.name, start, batch[-1].id)
         if batch:

@@ -109,7 +109,7 @@ def chain(events: Iterable[StoredEvent]) -> Iterator[Seal]:
         yield Seal(event.position, event.originator_id, event.version, previous, hash_, digest)
 
 
-def seal_all(conn: Connection, batch: Sequence[tuple[StoredEvent, int]]) -> None:
+def seal_all(conn: Connection, batch: Sequence[tuple[StoredEvent, int]], _after: int) -> None:
     """Projection handler: seal a batch of raw events after the last one sealed. The chain's
     state is read once per batch and carried along, not queried per event."""
     c = event_seals.c

@@ -1,16 +1,27 @@
 """The read models: fed in log order, exactly once, and rebuildable from the log."""
 
 import threading
+from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
 
+from app.ledger import Context
 from app.services import Services
 from projections import incident_view
-from projections.runner import ProjectionRunner
+from projections.runner import Apply, ProjectionRunner
 from projections.tables import READ_MODEL_TABLES, projection_tracking
-from tests.scenarios import every_kind_of_event, full_incident
+from tests.scenarios import (
+    REQUESTER,
+    RESPONDER,
+    T0,
+    every_kind_of_event,
+    full_incident,
+    open_incident,
+    partial_response,
+)
 
 
 def dump(services: Services) -> dict[str, list[Any]]:
@@ -21,14 +32,16 @@ def dump(services: Services) -> dict[str, list[Any]]:
         }
 
 
-def second_runner(services: Services, batch_size: int = 7) -> ProjectionRunner:
+def second_runner(
+    services: Services, batch_size: int = 7, apply: Apply | None = None
+) -> ProjectionRunner:
     ledger = services.ledger
     return ProjectionRunner(
         services.projection.name,
         ledger.recorder,
         ledger.mapper.to_domain_event,
         services.read_models,
-        incident_view.apply_all,
+        apply or incident_view.IncidentView(),
         batch_size=batch_size,
     )
 
@@ -101,3 +114,69 @@ def test_two_runners_at_once_apply_each_event_exactly_once(services: Services) -
 
     services.projection.rebuild()
     assert dump(services) == concurrent
+
+
+AN_HOUR_IN = T0 + timedelta(hours=1)
+
+
+def responded(services: Services, case_number: str) -> UUID:
+    incident = open_incident(services.ledger, case_number)
+    services.ledger.approve(incident, 1, Context(REQUESTER, AN_HOUR_IN)).result()
+    services.ledger.respond(
+        incident, 1, partial_response(), Context(RESPONDER, AN_HOUR_IN)
+    ).result()
+    return incident
+
+
+def involvement_noted(services: Services, incident: UUID, note: str) -> None:
+    responder = Context(RESPONDER, AN_HOUR_IN)
+    services.ledger.record_involvement(incident, 1, "D-0", note, "", responder).result()
+
+
+@pytest.mark.parametrize("capacity", [1, 1000])
+def test_rows_held_in_memory_are_not_trusted_after_another_consumer_wrote(
+    services: Services, capacity: int
+) -> None:
+    """Each runner holds the rows it wrote last; once another one has moved the position,
+    writing those back would lose the other's changes (here, involvement notes)."""
+    incident = responded(services, "K-1")
+    runners = [
+        second_runner(services, apply=incident_view.IncidentView(capacity)) for _ in range(2)
+    ]
+    open_incident(services.ledger, "K-2")  # with capacity 1, pushes K-1 out
+    runners[0].run_until_caught_up()
+    for n in range(4):
+        involvement_noted(services, incident, f"note {n}")
+        runners[n % 2].run_until_caught_up()
+    interleaved = dump(services)
+
+    services.projection.rebuild()
+
+    assert dump(services) == interleaved
+    assert len(interleaved["officers"][0][-1]) == 4  # involvement, last column
+
+
+def test_a_rolled_back_batch_leaves_the_rows_held_in_memory_as_they_were(
+    services: Services,
+) -> None:
+    incident = responded(services, "K-1")
+    view, failing = incident_view.IncidentView(), [False]
+
+    def apply_then_maybe_fail(conn: sa.Connection, batch: Any, after: int) -> None:
+        view(conn, batch, after)
+        if failing[0]:
+            raise RuntimeError("the commit fails")
+
+    runner = second_runner(services, apply=apply_then_maybe_fail)
+    runner.run_until_caught_up()
+    involvement_noted(services, incident, "held the line")
+    failing[0] = True
+    with pytest.raises(RuntimeError):
+        runner.run_until_caught_up()
+    failing[0] = False
+    runner.run_until_caught_up()
+    once = dump(services)
+
+    services.projection.rebuild()
+
+    assert dump(services) == once
