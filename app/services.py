@@ -47,6 +47,8 @@ class Services:
     # The append-only access log: the read-model database on PostgreSQL; on SQLite a file of
     # its own, so that logging a request never waits on a projection's write.
     access_log: Engine
+    # The read-model database as the projection runners write it (see projection_engine).
+    projection_store: Engine
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -80,6 +82,7 @@ class Services:
         self.ledger.close()
         self.read_models.dispose()
         self.access_log.dispose()
+        self.projection_store.dispose()
 
 
 def build_services(settings: Settings) -> Services:
@@ -100,11 +103,12 @@ def build_services(settings: Settings) -> Services:
     writes: AbstractContextManager[Any] = (
         nullcontext() if settings.uses_postgres else threading.Lock()
     )
+    projection_store = projection_engine(settings)
     projection = ProjectionRunner(
         INCIDENT_PROJECTION,
         ledger.recorder,
         ledger.mapper.to_domain_event,
-        engine,
+        projection_store,
         incident_view.IncidentView(),
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.projection_poll_seconds,
@@ -115,7 +119,7 @@ def build_services(settings: Settings) -> Services:
         SEAL_PROJECTION,
         ledger.recorder,
         as_stored_event,
-        engine,
+        projection_store,
         seals.seal_all,
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.seal_poll_seconds,
@@ -131,7 +135,7 @@ def build_services(settings: Settings) -> Services:
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
     access = access_engine(settings, engine)
-    return Services(settings, ledger, engine, projection, sealer, access)
+    return Services(settings, ledger, engine, projection, sealer, access, projection_store)
 
 
 def access_engine(settings: Settings, read_models: Engine) -> Engine:
@@ -143,24 +147,37 @@ def access_engine(settings: Settings, read_models: Engine) -> Engine:
     return engine
 
 
-def read_model_engine(settings: Settings, url: str | None = None) -> Engine:
+def projection_engine(settings: Settings) -> Engine:
+    """The read-model database for the projections' batches, whose commits return before
+    they reach the disk: PostgreSQL's synchronous_commit off, SQLite's synchronous NORMAL in
+    WAL mode. A crash of the machine may undo the last batches, never part of one (their
+    rows and the tracking position commit together), and the runner projects them again from
+    the log, which keeps its own full durability. Commands never wait on these commits."""
+    return read_model_engine(settings, durable=False)
+
+
+def read_model_engine(
+    settings: Settings, url: str | None = None, *, durable: bool = True
+) -> Engine:
     url = url or settings.read_model_url()
     if settings.uses_postgres:
-        timeout = f"-c statement_timeout={settings.query_timeout_ms}"
+        options = f"-c statement_timeout={settings.query_timeout_ms}"
         return sa.create_engine(
             url,
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=10,
-            connect_args={"options": timeout},
+            connect_args={"options": options + ("" if durable else " -c synchronous_commit=off")},
         )
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    synchronous = "FULL" if durable else "NORMAL"
+
+    def pragmas(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    sa.event.listen(engine, "connect", pragmas)
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()

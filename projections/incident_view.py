@@ -484,14 +484,15 @@ def optional(value: Any) -> dict[str, Any] | None:
 
 def plain(value: Any) -> Any:
     """A value object as JSON-ready data: ``dataclasses.asdict`` without its deep copies,
-    which cost more than the rest of a handler. Plain values are let through first: most
-    fields are text, and asking ``is_dataclass`` of each costs more than the rest."""
-    if isinstance(value, PLAIN):
-        return value
+    which cost more than the rest of a handler. Most fields are text: they are let through
+    without a call."""
     if isinstance(value, tuple):
-        return [plain(item) for item in value]
+        return [item if isinstance(item, PLAIN) else plain(item) for item in value]
     if is_dataclass(value):
-        return {name: plain(field) for name, field in vars(value).items()}
+        return {
+            name: field if isinstance(field, PLAIN) else plain(field)
+            for name, field in vars(value).items()
+        }
     return value
 
 

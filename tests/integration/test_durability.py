@@ -3,8 +3,9 @@ is reported plainly."""
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
-from app.services import build_services
+from app.services import Services, build_services
 from app.settings import Settings
 from app.store import durability_warnings
 
@@ -33,3 +34,19 @@ def test_postgres_without_synchronous_commit_is_reported(postgres_url: str) -> N
         "synchronous_commit is off, not on: an acknowledged write may be lost in a crash",
         "fsync is off, not on: an acknowledged write may be lost in a crash",
     ]
+
+
+def commit_setting(engine: sa.Engine) -> str:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return {1: "NORMAL", 2: "FULL"}[conn.exec_driver_sql("PRAGMA synchronous").scalar()]
+        return str(conn.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+
+def test_only_the_projections_commit_without_waiting_for_the_disk(services: Services) -> None:
+    """Their batches are projected again from the log after a crash; API keys, checkpoints
+    and the access log are not, and keep waiting for the disk."""
+    durable, projected = ("on", "off") if services.settings.uses_postgres else ("FULL", "NORMAL")
+    assert commit_setting(services.projection_store) == projected
+    assert commit_setting(services.read_models) == durable
+    assert commit_setting(services.access_log) == durable
