@@ -1,11 +1,12 @@
 """The incident read model: one small handler per event type, each changing its rows.
 
 A batch of events is applied in memory to the rows of the incidents it touches (held from
-earlier batches, see IncidentView, or loaded with one query per table); then each new or changed
-row is written once, with one prepared statement per table and kind of write. So an event costs a few dictionary updates, not several SQL
-statements, and an officer's hundredth note in a batch does not rewrite the first ninety-nine.
-The writes run inside the runner's transaction, together with the tracking position, so each
-event is applied exactly once. Handlers hold no rules: the aggregate already checked everything.
+earlier batches, see IncidentView, or loaded with one query per table); then each new or
+changed row is written once, with one prepared statement per table and kind of write. So an
+event costs a few dictionary updates, not several SQL statements, and an officer's hundredth
+note in a batch does not rewrite the first ninety-nine. The writes run inside the runner's
+transaction, together with the tracking position, so each event is applied exactly once.
+Handlers hold no rules: the aggregate already checked everything.
 """
 
 from collections import Counter, OrderedDict, defaultdict
