@@ -2,13 +2,15 @@
 ledger once and answers with the new version (as ETag) and log position."""
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
+from fastapi.routing import APIRoute
 
 from api import examples
-from api.deps import Pre
+from api.deps import WRITE_DOCS, Pre
 from api.examples import example
 from api.problems import problem_responses
 from api.schemas.commands import (
@@ -28,8 +30,21 @@ from api.schemas.commands import (
 from app.ledger import Pending
 
 ERRORS = problem_responses(400, 403, 404, 409, 412, 413, 422)
-router = APIRouter(prefix="/v1/incidents", tags=["commands"], responses=ERRORS)
-activities = APIRouter(prefix="/v1/activities", tags=["commands"], responses=ERRORS)
+
+
+class CommandRoute(APIRoute):
+    """Documents the key and headers that `Pre` reads from the request itself."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **{**options, "openapi_extra": WRITE_DOCS})
+
+
+def commands(prefix: str) -> APIRouter:
+    return APIRouter(prefix=prefix, tags=["commands"], responses=ERRORS, route_class=CommandRoute)
+
+
+router = commands("/v1/incidents")
+activities = commands("/v1/activities")
 REQUEST = "/{incident_id}/requests/{number}"
 
 OpenBody = Annotated[IncidentOpen, example("KPD asks the Sheriff for four officers", examples.OPEN)]

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -75,24 +77,31 @@ async def authenticated(
     return principal
 
 
+async def permitted(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope
+) -> Principal:
+    """The caller, if its key's role grants ``scope`` (403 otherwise: what a role may do is
+    no secret, unlike which incidents exist)."""
+    principal = await authenticated(request, credentials)
+    if scope not in principal.scopes:
+        raise ApiProblem(
+            403,
+            "insufficient-scope",
+            "This key's role may not do this",
+            f"needs {scope.value}; a {principal.role.value} key does not have it",
+        )
+    return principal
+
+
 def authorized(scope: Scope) -> Any:
-    """A dependency that lets through only keys whose role grants ``scope`` (403 otherwise:
-    what a role may do is no secret, unlike which incidents exist). One dependency, not a
-    chain: FastAPI's cost per dependency is more than a check's."""
+    """A dependency that lets through only keys whose role grants ``scope``. One dependency,
+    not a chain: FastAPI's cost per dependency is more than a check's."""
 
     async def check(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
-        principal = await authenticated(request, credentials)
-        if scope not in principal.scopes:
-            raise ApiProblem(
-                403,
-                "insufficient-scope",
-                "This key's role may not do this",
-                f"needs {scope.value}; a {principal.role.value} key does not have it",
-            )
-        return principal
+        return await permitted(request, credentials, scope)
 
     return Depends(check)
 
@@ -125,24 +134,41 @@ class Preconditions:
         return Context(actor, occurred_at, self.expected_version, self.idempotency)
 
 
-async def preconditions(
-    request: Request,
-    writer: Writer,
-    if_match: Annotated[
-        str | None,
-        Header(description='The ETag last seen, e.g. "3".', pattern=r'^(W/)?"?[0-9]{1,18}"?$'),
-    ] = None,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            max_length=200,
-            description="Retries with the same key and body get the first answer; "
-            "kept per agency for at least 24 hours.",
-        ),
-    ] = None,
-) -> Preconditions:
-    """If-Match's pattern refuses anything but a version (422)."""
+IF_MATCH = TypeAdapter(Annotated[str, StringConstraints(pattern=r'^(W/)?"?[0-9]{1,18}"?$')])
+IDEMPOTENCY_KEY = TypeAdapter(Annotated[str, StringConstraints(max_length=200)])
+WRITE_HEADERS = (
+    ("If-Match", IF_MATCH, 'The ETag last seen, e.g. "3".'),
+    (
+        "Idempotency-Key",
+        IDEMPOTENCY_KEY,
+        "Retries with the same key and body get the first answer; "
+        "kept per agency for at least 24 hours.",
+    ),
+)
+# What `preconditions` reads from the request itself, for the commands' OpenAPI operations.
+WRITE_DOCS: dict[str, Any] = {
+    "security": [{bearer.scheme_name: []}],
+    "parameters": [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "description": description,
+            "schema": adapter.json_schema(),
+        }
+        for name, adapter, description in WRITE_HEADERS
+    ],
+}
+
+
+async def preconditions(request: Request) -> Preconditions:
+    """Reads the key and the headers itself: FastAPI solving them as declared parameters and
+    nested dependencies cost a command about a tenth of the API process's CPU (measured in
+    bench/RESULTS.md); WRITE_DOCS documents them. If-Match's pattern refuses anything but a
+    version (422)."""
+    writer = await permitted(request, await bearer(request), Scope.WRITE)
+    if_match = header(request, "If-Match", IF_MATCH)
+    key = header(request, "Idempotency-Key", IDEMPOTENCY_KEY)
     version = None if if_match is None else int(if_match.removeprefix("W/").strip('"'))
     idempotency = None
     if key is not None:
@@ -150,6 +176,18 @@ async def preconditions(
         idempotency = Idempotency(writer.agency, key, fingerprint)
     services: Services = request.app.state.services
     return Preconditions(services.ledger, writer.agency, version, idempotency)
+
+
+def header(request: Request, name: str, adapter: TypeAdapter[str]) -> str | None:
+    """The header's value, checked as FastAPI checks a declared header (the same 422)."""
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as error:
+        located = [{**e, "loc": ("header", name, *e["loc"])} for e in error.errors()]
+        raise RequestValidationError(located) from None
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:

@@ -149,6 +149,13 @@ CASES = {
         422,
         "validation-failed",
     ),
+    "idempotency key too long": Case(
+        lambda w: w.kpd.post(
+            w.at("/close"), bodies.stamped(outcome="x"), **{"Idempotency-Key": "k" * 201}
+        ),
+        422,
+        "validation-failed",
+    ),
     "stale if-match": Case(
         lambda w: w.kpd.post(w.at("/close"), bodies.stamped(outcome="x"), **{"If-Match": '"1"'}),
         412,

@@ -53,6 +53,17 @@ def test_every_operation_documents_its_answer_and_its_problems(sqlite_service: S
             assert "401" in answers, path
 
 
+def test_every_write_documents_its_key_and_its_headers(sqlite_service: Service) -> None:
+    spec = sqlite_service.client.get("/openapi.json").json()
+    for path, _, _ in STORY:
+        operation = spec["paths"][path]["post"]
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+
+        assert operation["security"] == [{"HTTPBearer": []}], path
+        assert headers == {"If-Match", "Idempotency-Key"}, path
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
 def test_the_examples_work_as_written_in_story_order(sqlite_service: Service) -> None:
     spec = sqlite_service.client.get("/openapi.json").json()
     cads = {agency: sqlite_service.cad(agency) for _, agency, _ in STORY}
