@@ -1,7 +1,7 @@
 """Alembic environment: the connection comes from the service (app.migrations) or, when run
 as `alembic upgrade head` by hand, from the service settings."""
 
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from alembic import context
 from app.access_log import access_log  # noqa: F401
@@ -13,7 +13,7 @@ from projections.tables import metadata
 connection = context.config.attributes.get("connection")
 
 
-def run(conn: object) -> None:
+def run(conn: Connection) -> None:
     context.configure(connection=conn, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()

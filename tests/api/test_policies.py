@@ -381,7 +381,12 @@ def test_kenosha_iv_d_the_sheriff_is_asked_first_and_pleasant_prairie_next(
     first = [s["agency"] for s in kenosha.get("/v1/routing/suggestions").json()]
     contiguous = kenosha.get("/v1/routing/suggestions", contiguous_to="PPPD").json()
     incident = approved_incident(kenosha, "KCSD", person("sergeant"))
-    declined = {"decision": "declined", "resources": [], "officers": [], "officer_in_charge": None}
+    declined: dict[str, Any] = {
+        "decision": "declined",
+        "resources": [],
+        "officers": [],
+        "officer_in_charge": None,
+    }
     assert (
         respond(sqlite_service.cad("KCSD"), incident, person("sergeant"), **declined).status_code
         == 200

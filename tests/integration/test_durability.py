@@ -39,7 +39,8 @@ def test_postgres_without_synchronous_commit_is_reported(postgres_url: str) -> N
 def commit_setting(engine: sa.Engine) -> str:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            return {1: "NORMAL", 2: "FULL"}[conn.exec_driver_sql("PRAGMA synchronous").scalar()]
+            level = conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+            return {1: "NORMAL", 2: "FULL"}[level]
         return str(conn.exec_driver_sql("SHOW synchronous_commit").scalar())
 
 

@@ -143,14 +143,14 @@ def run_load(settings: Settings, running: Deployment, total: int, kills: int) ->
     key = keys(settings)
     stop = threading.Event()
     cads = [Cad(running.url, key, stop) for _ in range(CLIENTS)]
+
+    def incidents(cad: Cad, n: int) -> None:
+        for i in range(total // CLIENTS):
+            cad.incident(f"K-{n}-{i}")
+
     running.start()
     with ThreadPoolExecutor(CLIENTS) as pool:
-        work = [
-            pool.submit(
-                lambda c, n: [c.incident(f"K-{n}-{i}") for i in range(total // CLIENTS)], cad, n
-            )
-            for n, cad in enumerate(cads)
-        ]
+        work = [pool.submit(incidents, cad, n) for n, cad in enumerate(cads)]
         acknowledged = 0
         for _ in range(kills):
             acknowledged += total * COMMANDS_PER_INCIDENT // (kills + 1)

@@ -40,8 +40,8 @@ def typed(value: Any) -> Any:
         parts = {(type(k).__name__, k): typed(v) for k, v in value.items()}
         return type(value).__name__, parts
     if isinstance(value, list | tuple | set):
-        parts = [typed(v) for v in value]
-        return type(value).__name__, sorted(parts, key=repr) if isinstance(value, set) else parts
+        items = [typed(v) for v in value]
+        return type(value).__name__, sorted(items, key=repr) if isinstance(value, set) else items
     return type(value).__name__, value
 
 
@@ -53,12 +53,12 @@ def test_a_snapshotted_incident_loads_into_the_state_replay_gives(services: Serv
     ledger = services.ledger
     every_kind_of_event(ledger, "S-1")
     incident = Incident.create_id("KPD", "S-1")
-    last = ledger.repository.get(incident).version
+    last: int = ledger.repository.get(incident).version
 
     # one for every ten events, taken when a command's events reach a multiple of ten
     assert [v // 10 for v in snapshot_versions(ledger, incident)] == list(range(1, last // 10 + 1))
     for version in range(1, last + 1):
-        loaded = ledger.repository.get(incident, version=version)
+        loaded: Incident = ledger.repository.get(incident, version=version)
         assert state(loaded) == state(replayed(ledger, incident, version)), version
 
 
@@ -80,7 +80,7 @@ def test_a_process_that_never_saw_the_incident_loads_it_from_the_snapshot(
             return events
 
         fresh.ledger.events.get = counting  # type: ignore[method-assign]
-        loaded = fresh.ledger.repository.get(incident)
+        loaded: Incident = fresh.ledger.repository.get(incident)
     finally:
         fresh.close()
 

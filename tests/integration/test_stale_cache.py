@@ -4,6 +4,7 @@ memory is behind is still judged on the store's newest state, and stored after i
 
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -11,6 +12,7 @@ from app.ledger import Context, MutualAidLedger
 from app.services import build_services
 from app.settings import Settings
 from domain.errors import RuleViolation
+from domain.incident import Incident
 from tests.integration.test_group_commit import writer_held
 from tests.scenarios import REQUESTER, RESPONDER, T0, open_incident, partial_response
 
@@ -26,7 +28,7 @@ def two_ledgers(settings: Settings) -> Iterator[tuple[MutualAidLedger, MutualAid
         second.close()
 
 
-def versions(ledger: MutualAidLedger, incident: object) -> list[int]:
+def versions(ledger: MutualAidLedger, incident: UUID) -> list[int]:
     return [event.originator_version for event in ledger.events.get(incident)]
 
 
@@ -60,7 +62,8 @@ def test_a_command_on_stale_state_is_stored_after_the_newer_events(
 
     assert written.version == first.version + 1
     notes = list(ahead.events.get(incident, gt=first.version - 1))
-    assert [note.involvement for note in notes] == ["first", "second"]
+    recorded = [n.involvement for n in notes if isinstance(n, Incident.InvolvementRecorded)]
+    assert (len(notes), recorded) == (2, ["first", "second"])
 
 
 def test_if_match_is_checked_against_the_newest_version(

@@ -229,6 +229,7 @@ def test_recalling_everything_stores_the_concrete_list() -> None:
     incident.recall(1, Withdrawal(reason="needed", everything=True), KCSD, T0, BOOK)
 
     [recalled] = incident.collect_events()
+    assert isinstance(recalled, Incident.ResourcesRecalled)
     assert recalled.withdrawal == Withdrawal(
         (ResourceLine("patrol_officer", 2),), ("D-0", "D-1"), "needed"
     )
