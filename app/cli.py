@@ -24,7 +24,7 @@ from app.audit_store import load_checkpoints, make_checkpoint, stored_events, st
 from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
 from app.principals import Role
-from app.services import STORE_UNAVAILABLE, Services, build_services
+from app.services import STORE_UNAVAILABLE, Services, build_services, tune_garbage_collector
 from app.settings import Settings
 from app.store import grant_service_role, snapshotted_incidents
 from domain.directory import UnknownAgency
@@ -137,6 +137,7 @@ def rebuild() -> None:
 def project() -> None:
     """Run the projection worker (for deployments with several API processes)."""
     services = services_once_reachable(Settings())
+    tune_garbage_collector()
     try:
         services.sealer.start()
         services.projection.run_forever()

@@ -27,7 +27,7 @@ from api.limits import BodySizeLimit
 from api.metrics import Metrics
 from app.access_log import AccessLogWriter
 from app.keys import RecentKeys
-from app.services import Services, build_services
+from app.services import Services, build_services, tune_garbage_collector
 from app.settings import Settings
 
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.run_projections:
             for runner in services.runners:
                 runner.start()
+        tune_garbage_collector()
         try:
             yield
         finally:

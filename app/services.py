@@ -1,5 +1,6 @@
 """Builds the running parts of the service from its settings; nothing is built at import."""
 
+import gc
 import logging
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -136,6 +137,16 @@ def build_services(settings: Settings) -> Services:
         log.warning("durability: %s", warning)
     access = access_engine(settings, engine)
     return Services(settings, ledger, engine, projection, sealer, access, projection_store)
+
+
+def tune_garbage_collector() -> None:
+    """For a long-running process, once started: what start-up built (modules, routes,
+    schemas, policies) is frozen out of the cycle collector's scans, and its youngest
+    generation is collected after 20,000 new objects instead of 700, so the full
+    collections, which walk every object the aggregate cache and the held rows keep, come
+    that much less often. Reference counting still frees everything but cycles at once."""
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 def access_engine(settings: Settings, read_models: Engine) -> Engine:
