@@ -122,6 +122,7 @@ def create_key_command(
 def rebuild() -> None:
     """Empty the read models and project the whole event log again."""
     services = build_services(Settings())
+    tune_garbage_collector()
     try:
         started = time.perf_counter()
         count = services.projection.rebuild()

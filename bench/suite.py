@@ -8,6 +8,7 @@ this machine, written to bench/RESULTS.md. It starts what it needs: a durable Po
 
 import argparse
 import functools
+import gc
 import os
 import platform
 import re
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 
 from app.keys import create_key
 from app.ledger import Context, MutualAidLedger, Pending
-from app.services import build_services, read_model_engine
+from app.services import build_services, read_model_engine, tune_garbage_collector
 from app.settings import Settings
 from bench.results import write_section
 from bench.verify_log import incident_of
@@ -306,8 +307,11 @@ def commands(
 
 
 def rebuild_against_raw(report: Report, settings: Settings, store: str) -> None:
-    """Rebuild the read models from scratch, against only reading and decoding the events."""
+    """Rebuild the read models from scratch, against only reading and decoding the events,
+    both with the collector settings the service's processes use."""
     services = build_services(settings)
+    defaults = gc.get_threshold()
+    tune_garbage_collector()
     try:
         started = time.perf_counter()
         count = 0
@@ -320,6 +324,8 @@ def rebuild_against_raw(report: Report, settings: Settings, store: str) -> None:
             position = batch[-1].id
         raw = count / (time.perf_counter() - started)
     finally:
+        gc.unfreeze()
+        gc.set_threshold(*defaults)
         services.close()
     rss, said = run_measured([CLI, "rebuild"], environment(settings))
     rebuilt = float(re.search(r"\((\d+) events/s\)", said).group(1))  # type: ignore[union-attr]
