@@ -46,6 +46,13 @@ def settings(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Sett
 
 
 @pytest.fixture
+def cli_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's settings as the MAL_* variables the command line reads."""
+    for name, value in settings.model_dump(exclude_none=True).items():
+        monkeypatch.setenv(f"MAL_{name.upper()}", str(value))
+
+
+@pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     """The service's parts, without HTTP, on the store the test is parametrized with."""
     built = build_services(settings)

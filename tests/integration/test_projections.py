@@ -1,5 +1,6 @@
 """The read models: fed in log order, exactly once, and rebuildable from the log."""
 
+import gc
 import threading
 from datetime import timedelta
 from typing import Any
@@ -7,7 +8,9 @@ from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.ledger import Context
 from app.services import Services
 from projections import incident_view
@@ -59,6 +62,24 @@ def test_rebuilding_from_the_log_gives_tables_identical_to_the_live_ones(
     assert rebuilt_events == services.ledger.recorder.max_notification_id()
     assert dump(services) == live
     assert sum(len(rows) for rows in live.values()) > 12 * 4
+
+
+@pytest.mark.usefixtures("cli_environment")
+def test_the_rebuild_command_gives_the_live_tables_with_the_collector_tuned(
+    services: Services,
+) -> None:
+    for n in range(3):
+        every_kind_of_event(services.ledger, f"K-{n}")
+    services.projection.run_until_caught_up()
+    live = dump(services)
+    gc.set_threshold(700, 10, 10)  # Python's default, whatever ran in this process before
+
+    run = CliRunner().invoke(cli, ["rebuild"])
+
+    assert run.exit_code == 0, run.output
+    assert f"rebuilt from {services.ledger.recorder.max_notification_id()} events" in run.output
+    assert dump(services) == live
+    assert gc.get_threshold()[0] == 20_000
 
 
 @pytest.mark.parametrize("batch_size", [1, 4])

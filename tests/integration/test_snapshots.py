@@ -106,8 +106,9 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_the_command(
     assert ledger.repository.get(incident).version > 10
 
 
+@pytest.mark.usefixtures("cli_environment")
 def test_a_changed_or_forged_snapshot_is_found_against_the_events(
-    settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, services: Services
 ) -> None:
     ledger = services.ledger
     assert ledger.snapshots is not None
@@ -120,8 +121,6 @@ def test_a_changed_or_forged_snapshot_is_found_against_the_events(
     ledger.snapshots.put([replace(forged, originator_version=999)])
 
     assert ledger.differing_snapshots(incident) == [first, 999]
-    for name, value in settings.model_dump(exclude_none=True).items():
-        monkeypatch.setenv(f"MAL_{name.upper()}", str(value))
     run = CliRunner().invoke(cli, ["verify-snapshots"])
     assert run.exit_code == 1
     assert f"incident {incident}, snapshots at versions [{first}, 999]" in run.output
