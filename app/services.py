@@ -120,7 +120,7 @@ def build_services(settings: Settings) -> Services:
         SEAL_PROJECTION,
         ledger.recorder,
         as_stored_event,
-        projection_store,
+        engine,  # durable: seals are never rebuilt, so none may be lost in a crash
         seals.seal_all,
         batch_size=settings.projection_batch_size,
         poll_seconds=settings.seal_poll_seconds,
@@ -159,11 +159,12 @@ def access_engine(settings: Settings, read_models: Engine) -> Engine:
 
 
 def projection_engine(settings: Settings) -> Engine:
-    """The read-model database for the projections' batches, whose commits return before
-    they reach the disk: PostgreSQL's synchronous_commit off, SQLite's synchronous NORMAL in
-    WAL mode. A crash of the machine may undo the last batches, never part of one (their
-    rows and the tracking position commit together), and the runner projects them again from
-    the log, which keeps its own full durability. Commands never wait on these commits."""
+    """The read-model database for the incident projection's batches, whose commits return
+    before they reach the disk: PostgreSQL's synchronous_commit off, SQLite's synchronous
+    NORMAL in WAL mode. A crash of the machine may undo the last batches, never part of one
+    (their rows and the tracking position commit together), and the runner projects them
+    again from the log, which keeps its own full durability. Commands never wait on these
+    commits. Seals are not written here: they are never made again from the log."""
     return read_model_engine(settings, durable=False)
 
 

@@ -13,7 +13,7 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import is_dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from domain.corrections import Correctable
 from domain.incident import Incident
 from domain.values import Obligation, ResourceLine, Withdrawal, totals
+from projections.runner import Committed
 from projections.tables import (
     assistance_requests,
     incidents,
@@ -189,36 +190,34 @@ class IncidentView:
     the database each time.
 
     What is held is the stored rows as of a tracking position. A batch's rows are held only
-    once the next batch starts where it ended: it was committed, or another consumer reached
-    the same position, which the handlers, depending only on the log, make the same rows.
-    A batch that starts anywhere else (its predecessor rolled back, a rebuild, another
-    process) finds nothing held. Batches work on copies, so a rollback leaves it untouched.
+    once the runner has committed it (the function a call returns), and trusted only by a
+    batch that starts where it ended. A batch that starts anywhere else (another process or
+    a rebuild moved the position) finds nothing held; one that fails, or loses the race for
+    the position to another consumer after reading rows that one wrote, is never held.
+    Batches work on copies, so a rollback leaves what is held untouched.
     """
 
     def __init__(self, capacity: int = 1000) -> None:
         self._capacity = capacity
         self._held: OrderedDict[UUID, Held] = OrderedDict()
-        self._held_at = 0
-        self._written: dict[UUID, Held] = {}
-        self._written_at: int | None = None
+        self._held_at: int | None = None
 
-    def __call__(self, conn: Connection, batch: Batch, after: int) -> None:
+    def __call__(self, conn: Connection, batch: Batch, after: int) -> Committed | None:
         if not batch:
-            return
-        self._settle(after)
-        self._written = apply_all(conn, batch, self._held).held()
-        self._written_at = batch[-1][1]
-
-    def _settle(self, after: int) -> None:
-        if after == self._written_at:
-            for incident_id, rows in self._written.items():
-                self._held[incident_id] = rows
-                self._held.move_to_end(incident_id)
-            while len(self._held) > self._capacity:
-                self._held.popitem(last=False)
-        elif after != self._held_at:
+            return None
+        if after != self._held_at:
             self._held.clear()
-        self._held_at, self._written, self._written_at = after, {}, None
+        written = apply_all(conn, batch, self._held).held()
+        return partial(self._hold, written, batch[-1][1])
+
+    def _hold(self, written: dict[UUID, Held], position: int) -> None:
+        """The batch ending at ``position`` is committed: its rows are the stored ones."""
+        for incident_id, rows in written.items():
+            self._held[incident_id] = rows
+            self._held.move_to_end(incident_id)
+        while len(self._held) > self._capacity:
+            self._held.popitem(last=False)
+        self._held_at = position
 
 
 def incident_opened(rows: Rows, e: Incident.IncidentOpened) -> None:

@@ -26,9 +26,11 @@ from projections.tables import READ_MODEL_TABLES, projection_tracking
 
 log = logging.getLogger(__name__)
 
+# What to do once a batch has committed (a projection keeping what it wrote in memory).
+Committed = Callable[[], None]
 # Applies one batch of (event, log position) pairs, in order, inside the runner's transaction;
 # the last argument is the tracking position the batch follows.
-Apply = Callable[[Connection, Sequence[tuple[Any, int]], int], None]
+Apply = Callable[[Connection, Sequence[tuple[Any, int]], int], Committed | None]
 Decode = Callable[[Notification], Any]
 
 
@@ -52,19 +54,20 @@ class ProjectionRunner:
         self.name = name
         self._recorder = recorder
         self._decode = decode
-        self._engine = engine
+        self.engine = engine
         self._apply = apply
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._linger_seconds = linger_seconds
         self._write_lock = write_lock or nullcontext()
+        self._one_batch_at_a_time = threading.Lock()  # a rebuild beside this runner's thread
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._advanced = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def position(self) -> int:
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             return read_position(conn, self.name)
 
     def run_until_caught_up(self) -> int:
@@ -76,7 +79,7 @@ class ProjectionRunner:
 
     def rebuild(self) -> int:
         """Empty the read model and project the whole log again."""
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             for table in reversed(READ_MODEL_TABLES):
                 conn.execute(sa.delete(table))
             conn.execute(
@@ -127,14 +130,17 @@ class ProjectionRunner:
             self._wake.clear()
 
     def _apply_next_batch(self) -> int:
-        with self._write_lock, self._engine.begin() as conn:
-            start = read_position(conn, self.name)
-            batch = self._recorder.select_notifications(
-                start=start, limit=self._batch_size, inclusive_of_start=False
-            )
-            self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
-            if batch:
-                advance_position(conn, self.name, start, batch[-1].id)
+        with self._one_batch_at_a_time:
+            with self._write_lock, self.engine.begin() as conn:
+                start = read_position(conn, self.name)
+                batch = self._recorder.select_notifications(
+                    start=start, limit=self._batch_size, inclusive_of_start=False
+                )
+                committed = self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
+                if batch:
+                    advance_position(conn, self.name, start, batch[-1].id)
+            if committed:
+                committed()
         if batch:
             with self._advanced:
                 self._advanced.notify_all()

@@ -44,10 +44,13 @@ def commit_setting(engine: sa.Engine) -> str:
         return str(conn.exec_driver_sql("SHOW synchronous_commit").scalar())
 
 
-def test_only_the_projections_commit_without_waiting_for_the_disk(services: Services) -> None:
-    """Their batches are projected again from the log after a crash; API keys, checkpoints
-    and the access log are not, and keep waiting for the disk."""
+def test_only_the_incident_projection_commits_without_waiting_for_the_disk(
+    services: Services,
+) -> None:
+    """Its batches are projected again from the log after a crash; seals (never made again),
+    API keys, checkpoints and the access log are not, and keep waiting for the disk."""
     durable, projected = ("on", "off") if services.settings.uses_postgres else ("FULL", "NORMAL")
-    assert commit_setting(services.projection_store) == projected
+    assert commit_setting(services.projection.engine) == projected
+    assert commit_setting(services.sealer.engine) == durable
     assert commit_setting(services.read_models) == durable
     assert commit_setting(services.access_log) == durable

@@ -14,7 +14,7 @@ from app.cli import cli
 from app.ledger import Context
 from app.services import Services
 from projections import incident_view
-from projections.runner import Apply, ProjectionRunner
+from projections.runner import Apply, ProjectionConflict, ProjectionRunner
 from projections.tables import READ_MODEL_TABLES, projection_tracking
 from tests.scenarios import (
     REQUESTER,
@@ -152,6 +152,35 @@ def responded(services: Services, case_number: str) -> UUID:
 def involvement_noted(services: Services, incident: UUID, note: str) -> None:
     responder = Context(RESPONDER, AN_HOUR_IN)
     services.ledger.record_involvement(incident, 1, "D-0", note, "", responder).result()
+
+
+def test_a_batch_that_lost_the_race_for_the_position_is_not_held(services: Services) -> None:
+    """Found in review: a runner reads the position, another consumer projects the same
+    events and commits before the runner reads the incident's rows; the runner applies them
+    again on those rows, loses the compare-and-set and rolls back. Held as the rows at the
+    position the other reached, they would be written back with the note twice."""
+    incident = responded(services, "K-1")
+    other = second_runner(services)
+    other.run_until_caught_up()
+    view, raced = incident_view.IncidentView(), threading.Event()
+
+    def overtaken(conn: sa.Connection, batch: Any, after: int) -> Any:
+        if not raced.is_set():
+            raced.set()
+            other.run_until_caught_up()
+        return view(conn, batch, after)
+
+    runner = second_runner(services, apply=overtaken)
+    involvement_noted(services, incident, "note 1")
+    with pytest.raises(ProjectionConflict):
+        runner.run_until_caught_up()
+    involvement_noted(services, incident, "note 2")
+    runner.run_until_caught_up()
+    live = dump(services)
+
+    services.projection.rebuild()
+
+    assert dump(services) == live
 
 
 @pytest.mark.parametrize("capacity", [1, 1000])
