@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.store import durability_warnings
 from projections import incident_view, seals
 from projections.runner import ProjectionConflict, ProjectionRunner
+from projections.tables import JSON_CODEC
 
 log = logging.getLogger(__name__)
 # What the stores raise when they cannot be reached: answered 503, waited out at start-up.
@@ -180,8 +181,11 @@ def read_model_engine(
             pool_size=10,
             max_overflow=10,
             connect_args={"options": options + ("" if durable else " -c synchronous_commit=off")},
+            **JSON_CODEC,
         )
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, **JSON_CODEC
+    )
     synchronous = "FULL" if durable else "NORMAL"
 
     def pragmas(dbapi_connection: Any, _record: object) -> None:

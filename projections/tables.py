@@ -2,7 +2,9 @@
 describes them for queries. Times are the caller's ``occurred_at`` unless named recorded_at."""
 
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
@@ -29,6 +31,15 @@ Stamp = UTCDateTime
 # A Python None is SQL NULL (not the JSON text 'null'): a projection writes whole rows, so a
 # column not yet set reads the same as one never written.
 Json = sa.JSON(none_as_null=True)
+
+
+def json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# For every engine over these tables: orjson encodes and decodes the JSON columns several
+# times faster than the standard library, which was a tenth of a rebuild's time.
+JSON_CODEC: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 
 incidents = sa.Table(
     "incidents",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from projections import incident_view
 from projections.queries import IncidentRows, incident_rows
-from projections.tables import READ_MODEL_TABLES, metadata
+from projections.tables import JSON_CODEC, READ_MODEL_TABLES, metadata
 
 
 def rows_as_of(
@@ -18,7 +18,7 @@ def rows_as_of(
 ) -> IncidentRows | None:
     """``events``: (domain event, log position) pairs of one incident, in version order.
     None when the agency was not yet a party to the incident at the last of them."""
-    engine = sa.create_engine("sqlite://")
+    engine = sa.create_engine("sqlite://", **JSON_CODEC)
     try:
         metadata.create_all(engine, tables=list(READ_MODEL_TABLES))
         with engine.begin() as conn:
