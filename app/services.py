@@ -18,6 +18,7 @@ from app.migrations import setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
 from app.store import durability_warnings
+from app.wal import WalCheckpointer, leave_checkpoints_to_the_thread
 from projections import incident_view, seals
 from projections.runner import ProjectionConflict, ProjectionRunner
 from projections.tables import JSON_CODEC
@@ -51,6 +52,8 @@ class Services:
     access_log: Engine
     # The read-model database as the projection runners write it (see projection_engine).
     projection_store: Engine
+    # On SQLite: checkpoints the three databases' logs (app/wal.py).
+    wal: WalCheckpointer | None
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -81,6 +84,8 @@ class Services:
     def close(self) -> None:
         for runner in self.runners:
             runner.stop()
+        if self.wal:
+            self.wal.stop()
         self.ledger.close()
         self.read_models.dispose()
         self.access_log.dispose()
@@ -137,7 +142,11 @@ def build_services(settings: Settings) -> Services:
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
     access = access_engine(settings, engine)
-    return Services(settings, ledger, engine, projection, sealer, access, projection_store)
+    wal = None
+    if not settings.uses_postgres:
+        wal = WalCheckpointer(settings.sqlite_files)
+        wal.start()
+    return Services(settings, ledger, engine, projection, sealer, access, projection_store, wal)
 
 
 def tune_garbage_collector() -> None:
@@ -153,7 +162,7 @@ def tune_garbage_collector() -> None:
 def access_engine(settings: Settings, read_models: Engine) -> Engine:
     if settings.uses_postgres:
         return read_models
-    engine = read_model_engine(settings, f"sqlite:///{settings.data_dir / 'access_log.sqlite'}")
+    engine = read_model_engine(settings, f"sqlite:///{settings.sqlite_files.access_log}")
     with sqlite_turns(engine):
         prepare_sqlite_store(engine, read_models)
     return engine
@@ -194,6 +203,7 @@ def read_model_engine(
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
+        leave_checkpoints_to_the_thread(dbapi_connection)
 
     sa.event.listen(engine, "connect", pragmas)
     return engine

@@ -1,7 +1,7 @@
 """The one place that reads configuration (environment variables prefixed ``MAL_``)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 APPLICATION_NAME = "MutualAidLedger"
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 WEAK_PASSWORDS = {"", "postgres", "password", "secret", "changeme", "mal"}
+
+
+class SQLiteFiles(NamedTuple):
+    """The embedded store's databases, each a file with its write-ahead log."""
+
+    events: Path
+    read_models: Path
+    access_log: Path
 
 
 class Settings(BaseSettings):
@@ -91,12 +99,20 @@ class Settings(BaseSettings):
     def uses_postgres(self) -> bool:
         return bool(self.database_url)
 
+    @property
+    def sqlite_files(self) -> SQLiteFiles:
+        return SQLiteFiles(
+            events=self.data_dir / "events.sqlite",
+            read_models=self.data_dir / "read_models.sqlite",
+            access_log=self.data_dir / "access_log.sqlite",
+        )
+
     def read_model_url(self) -> str:
         """SQLAlchemy URL of the read models: the same PostgreSQL database, or its own file."""
         if self.database_url:
             rest = self.database_url.split("://", 1)[1]
             return f"postgresql+psycopg://{rest}"
-        return f"sqlite:///{self.data_dir / 'read_models.sqlite'}"
+        return f"sqlite:///{self.sqlite_files.read_models}"
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` environment; persistence is always explicit, never in memory."""
@@ -105,7 +121,7 @@ class Settings(BaseSettings):
             return {
                 **create,
                 "PERSISTENCE_MODULE": "app.store:LedgerSQLiteFactory",
-                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                "SQLITE_DBNAME": str(self.sqlite_files.events),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         url = urlsplit(self.database_url)

