@@ -2,6 +2,8 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -88,9 +90,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"])
-    def health(request: Request) -> dict[str, int | str]:
+    def health(request: Request) -> dict[str, Any]:
         """Liveness, and how far the read models and the seals lag behind the log (in
-        events): verification and checkpoints wait for the seals."""
+        events): verification and checkpoints wait for the seals. ``stalled``: the runners
+        of this process stopped at an event they cannot apply, which and why."""
         services: Services = request.app.state.services
         head = services.ledger.recorder.max_notification_id() or 0
         projected = services.projection.position()
@@ -100,6 +103,11 @@ def create_app(settings: Settings) -> FastAPI:
             "projection_position": projected,
             "projection_lag": head - projected,
             "seal_lag": head - services.sealer.position(),
+            "stalled": [
+                {"projection": runner.name, **asdict(runner.stalled)}
+                for runner in services.runners
+                if runner.stalled
+            ],
         }
 
     return app

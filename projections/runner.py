@@ -9,6 +9,11 @@ projected in one transaction: under load a batch holds many events, not one.
 
 On PostgreSQL the library's recorder locks the events table for every insert, so log positions
 become visible in commit order and reading ``id > last`` never skips an event.
+
+An event the projection cannot apply (a handler's bug, a value its database refuses) stops it
+there: skipping would make every later report silently wrong. A batch that fails is tried
+again one event at a time, so the events before that one are projected and the runner knows
+which one it is (``stalled``, shown by /healthz). Deploying a fixed handler resumes it.
 """
 
 import logging
@@ -16,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +42,14 @@ Decode = Callable[[Notification], Any]
 
 class ProjectionConflict(Exception):
     """Another consumer moved the tracking position first; this batch was rolled back."""
+
+
+@dataclass(frozen=True)
+class Stall:
+    """The projection cannot apply the event at ``position``."""
+
+    position: int
+    error: str
 
 
 class ProjectionRunner:
@@ -61,6 +75,8 @@ class ProjectionRunner:
         self._linger_seconds = linger_seconds
         self._write_lock = write_lock or nullcontext()
         self._one_batch_at_a_time = threading.Lock()  # a rebuild beside this runner's thread
+        self._one_event_at_a_time_until = 0  # the last position of a batch that failed
+        self.stalled: Stall | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._advanced = threading.Condition()
@@ -118,12 +134,16 @@ class ProjectionRunner:
         self._run()
 
     def _run(self) -> None:
+        last_error = ""
         while not self._stop.is_set():
             try:
                 self.run_until_caught_up()
-            except Exception:
-                # The database may be down or another consumer ahead: wait and try again.
-                log.exception("projection %s failed; retrying", self.name)
+            except Exception as error:
+                # The database may be down, another consumer ahead, or an event stalled the
+                # projection: wait and try again, with the traceback logged once, not each time.
+                if repr(error) != last_error:
+                    log.exception("projection %s failed; retrying", self.name)
+                last_error = repr(error)
                 self._stop.wait(self._poll_seconds)
             if self._wake.wait(self._poll_seconds):
                 self._stop.wait(self._linger_seconds)
@@ -133,18 +153,34 @@ class ProjectionRunner:
         with self._one_batch_at_a_time:
             with self._write_lock, self.engine.begin() as conn:
                 start = read_position(conn, self.name)
+                one_at_a_time = start < self._one_event_at_a_time_until
                 batch = self._recorder.select_notifications(
-                    start=start, limit=self._batch_size, inclusive_of_start=False
+                    start=start,
+                    limit=1 if one_at_a_time else self._batch_size,
+                    inclusive_of_start=False,
                 )
-                committed = self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
+                try:
+                    committed = self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
+                except Exception as error:
+                    self._cannot_apply(batch, error)
+                    raise
                 if batch:
                     advance_position(conn, self.name, start, batch[-1].id)
             if committed:
                 committed()
+            if self.stalled and batch and batch[-1].id >= self.stalled.position:
+                log.info("projection %s resumed at %d", self.name, self.stalled.position)
+                self.stalled = None
         if batch:
             with self._advanced:
                 self._advanced.notify_all()
         return len(batch)
+
+    def _cannot_apply(self, batch: Sequence[Notification], error: Exception) -> None:
+        if len(batch) > 1:
+            self._one_event_at_a_time_until = batch[-1].id
+        elif batch:
+            self.stalled = Stall(batch[0].id, f"{type(error).__name__}: {error}")
 
 
 def read_position(conn: Connection, name: str) -> int:

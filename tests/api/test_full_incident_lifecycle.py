@@ -1,10 +1,18 @@
 """Must show 1: a full lifecycle through HTTP (two agencies asked, partial acceptance, partial
 recall, close) produces the exact Kenosha summary and full incident report, on each store."""
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import pytest
+
+from domain.incident import Incident
+from projections import incident_view
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
+
+T = TypeVar("T")
 
 KPD_SERGEANT = {
     "agency": "KPD",
@@ -389,4 +397,42 @@ def test_health_reports_how_far_the_projections_lag_behind_the_log(service: Serv
         "projection_position": position,
         "projection_lag": 0,
         "seal_lag": 0,
+        "stalled": [],
     }
+
+
+def test_health_says_which_event_stalled_the_projection_and_why(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(rows: incident_view.Rows, e: Incident.IncidentClosed) -> None:
+        raise ValueError("no outcome column")
+
+    closing: type[Any] = Incident.IncidentClosed
+    monkeypatch.setitem(incident_view.HANDLERS, closing, broken)
+    kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    _, last = run_lifecycle(kpd, kcsd, pppd)
+    ledger = service.services.ledger
+    [closed] = [
+        n.id
+        for n in ledger.recorder.select_notifications(0, last)
+        if isinstance(ledger.mapper.to_domain_event(n), Incident.IncidentClosed)
+    ]
+    stalled = until(lambda: service.client.get("/healthz").json(), lambda h: h["stalled"])
+
+    monkeypatch.undo()
+    service.services.projection.wake()
+    resumed = until(lambda: service.client.get("/healthz").json(), lambda h: not h["stalled"])
+
+    assert stalled["projection_position"] == closed - 1
+    assert stalled["stalled"] == [
+        {"projection": "incidents", "position": closed, "error": "ValueError: no outcome column"}
+    ]
+    assert resumed["projection_lag"] == 0
+
+
+def until(read: Callable[[], T], done: Callable[[T], object], seconds: float = 10) -> T:
+    deadline = time.monotonic() + seconds
+    while not done(value := read()):
+        assert time.monotonic() < deadline, value
+        time.sleep(0.02)
+    return value

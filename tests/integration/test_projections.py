@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.ledger import Context
 from app.services import Services
+from domain.incident import Incident
 from projections import incident_view
-from projections.runner import Apply, ProjectionConflict, ProjectionRunner
+from projections.runner import Apply, ProjectionConflict, ProjectionRunner, Stall
 from projections.tables import READ_MODEL_TABLES, projection_tracking
 from tests.scenarios import (
     REQUESTER,
@@ -111,6 +112,43 @@ def test_the_projection_resumes_where_it_stopped(services: Services) -> None:
 
     assert (first, second) == (last // 2, last // 2)
     assert services.projection.position() == last
+
+
+def test_an_event_that_cannot_be_applied_stops_the_projection_after_those_before_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch holding it fails whole; tried again one event at a time, every event before
+    it is projected and the runner says which one stopped it. Fixed, it resumes."""
+    for n in range(3):
+        full_incident(services.ledger, f"K-{n}")
+    log = services.ledger.recorder.select_notifications(0, 1000)
+    events = [services.ledger.mapper.to_domain_event(n) for n in log]
+    [poison] = [i for i, e in enumerate(events) if isinstance(e, Incident.IncidentClosed)][1:2]
+    original = incident_view.HANDLERS[Incident.IncidentClosed]
+
+    def broken(rows: incident_view.Rows, e: Incident.IncidentClosed) -> None:
+        if e.originator_id == events[poison].originator_id:
+            raise ValueError("no outcome column")
+        original(rows, e)
+
+    closing: type[Any] = Incident.IncidentClosed
+    monkeypatch.setitem(incident_view.HANDLERS, closing, broken)
+    runner = second_runner(services, batch_size=500)
+    for _ in range(2):  # the whole batch, then one event at a time up to that one
+        with pytest.raises(ValueError, match="no outcome column"):
+            runner.run_until_caught_up()
+
+    assert runner.position() == log[poison - 1].id
+    assert runner.stalled == Stall(log[poison].id, "ValueError: no outcome column")
+
+    monkeypatch.undo()
+    runner.run_until_caught_up()
+    live = dump(services)
+    services.projection.rebuild()
+
+    assert runner.position() == log[-1].id
+    assert runner.stalled is None
+    assert dump(services) == live
 
 
 def test_two_runners_at_once_apply_each_event_exactly_once(services: Services) -> None:
