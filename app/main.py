@@ -92,9 +92,15 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def health(request: Request) -> dict[str, Any]:
         """Liveness, and how far the read models and the seals lag behind the log (in
-        events): verification and checkpoints wait for the seals. ``stalled``: the runners
-        of this process stopped at an event they cannot apply, which and why."""
+        events): verification and checkpoints wait for the seals. ``stalled``: projections
+        stopped at an event they cannot apply (which, and the error's type), whichever
+        process runs them; read first, since a stalled position cannot move past it."""
         services: Services = request.app.state.services
+        stalled = [
+            {"projection": runner.name, **asdict(stall)}
+            for runner in services.runners
+            if (stall := runner.stall())
+        ]
         head = services.ledger.recorder.max_notification_id() or 0
         projected = services.projection.position()
         return {
@@ -103,11 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
             "projection_position": projected,
             "projection_lag": head - projected,
             "seal_lag": head - services.sealer.position(),
-            "stalled": [
-                {"projection": runner.name, **asdict(runner.stalled)}
-                for runner in services.runners
-                if runner.stalled
-            ],
+            "stalled": stalled,
         }
 
     return app

@@ -5,9 +5,9 @@ thousand pages to copy them and wait for two fsyncs. Rebuilding 100,000 events: 
 -> 22,700-23,800 events/s.
 
 The writers' own automatic checkpoint stays, raised to BACKSTOP_PAGES: a checkpoint running
-beside a writer that never pauses (a rebuild) cannot restart the log, and a process may write
-without this thread (the command line); the backstop bounds the log either way, and by then
-it has only the frames this thread has not copied yet.
+beside a writer that never pauses (a rebuild) cannot restart the log, and this thread may
+fall behind or fail; the backstop bounds the log either way, and by then it has only the
+frames this thread has not copied yet.
 """
 
 import logging
@@ -31,6 +31,7 @@ class WalCheckpointer:
         self._interval = interval_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failed: dict[Path, str] = {}  # what each failing database last raised
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wal-checkpoints", daemon=True)
@@ -43,17 +44,26 @@ class WalCheckpointer:
 
     def checkpoint(self) -> None:
         """Copy what each log holds into its database, without waiting for a writer or a
-        reader (PASSIVE: what they hold is copied in a later round)."""
+        reader (PASSIVE: what they hold is copied in a later round). A database that fails
+        (missing, disk full) is logged once and does not keep the others from theirs."""
         for database in self._databases:
-            # FULL: the database file is synced before the log may be restarted over it.
-            uri = f"file:{database}?mode=rw"  # never create one
-            with closing(sqlite3.connect(uri, uri=True, timeout=0)) as connection:
-                connection.execute("PRAGMA synchronous=FULL")
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            try:
+                checkpoint(database)
+            except sqlite3.Error as error:
+                if self._failed.get(database) != repr(error):
+                    log.exception("WAL checkpoint of %s failed; trying again", database)
+                self._failed[database] = repr(error)
+            else:
+                self._failed.pop(database, None)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                self.checkpoint()
-            except sqlite3.Error:
-                log.exception("WAL checkpoint failed; trying again")
+            self.checkpoint()
+
+
+def checkpoint(database: Path) -> None:
+    uri = f"file:{database}?mode=rw"  # never create one
+    with closing(sqlite3.connect(uri, uri=True, timeout=0)) as connection:
+        # FULL: the database file is synced before the log may be restarted over it.
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

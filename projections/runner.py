@@ -12,10 +12,13 @@ become visible in commit order and reading ``id > last`` never skips an event.
 
 An event the projection cannot apply (a handler's bug, a value its database refuses) stops it
 there: skipping would make every later report silently wrong. A batch that fails is tried
-again one event at a time, so the events before that one are projected and the runner knows
-which one it is (``stalled``, shown by /healthz). Deploying a fixed handler resumes it.
+again one event at a time, so the events before that one are projected, and the event and the
+error's type are recorded in the tracking row (shown by /healthz from any process) unless the
+database was unreachable or another consumer moved the position meanwhile. Moving the
+position clears it: a fixed release resumes the projection.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -46,10 +49,16 @@ class ProjectionConflict(Exception):
 
 @dataclass(frozen=True)
 class Stall:
-    """The projection cannot apply the event at ``position``."""
+    """The projection cannot apply the event at ``position``; ``error`` is the type of what
+    was raised (the message, which may quote an incident's data, is only logged)."""
 
     position: int
     error: str
+
+
+MAX_BACKOFF_SECONDS = 5.0  # between retries of a batch that keeps failing
+# Not the event's fault: the database is down or slow, retried without recording a stall.
+UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class ProjectionRunner:
@@ -76,7 +85,6 @@ class ProjectionRunner:
         self._write_lock = write_lock or nullcontext()
         self._one_batch_at_a_time = threading.Lock()  # a rebuild beside this runner's thread
         self._one_event_at_a_time_until = 0  # the last position of a batch that failed
-        self.stalled: Stall | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._advanced = threading.Condition()
@@ -85,6 +93,13 @@ class ProjectionRunner:
     def position(self) -> int:
         with self.engine.connect() as conn:
             return read_position(conn, self.name)
+
+    def stall(self) -> Stall | None:
+        """The event this projection cannot apply, as the runner that failed recorded it."""
+        query = sa.select(projection_tracking.c.stalled_at, projection_tracking.c.stall_error)
+        with self.engine.connect() as conn:
+            row = conn.execute(query.where(projection_tracking.c.name == self.name)).first()
+        return Stall(row.stalled_at, row.stall_error) if row and row.stalled_at else None
 
     def run_until_caught_up(self) -> int:
         """Apply everything in the log now; return how many events were applied."""
@@ -134,53 +149,70 @@ class ProjectionRunner:
         self._run()
 
     def _run(self) -> None:
-        last_error = ""
+        failures, last_error = 0, ""
         while not self._stop.is_set():
             try:
                 self.run_until_caught_up()
+                failures, last_error = 0, ""
             except Exception as error:
                 # The database may be down, another consumer ahead, or an event stalled the
-                # projection: wait and try again, with the traceback logged once, not each time.
+                # projection: try again, less and less often, with the traceback logged once.
                 if repr(error) != last_error:
                     log.exception("projection %s failed; retrying", self.name)
-                last_error = repr(error)
-                self._stop.wait(self._poll_seconds)
+                failures, last_error = failures + 1, repr(error)
+                self._stop.wait(min(self._poll_seconds * 2**failures, MAX_BACKOFF_SECONDS))
             if self._wake.wait(self._poll_seconds):
                 self._stop.wait(self._linger_seconds)
             self._wake.clear()
 
     def _apply_next_batch(self) -> int:
         with self._one_batch_at_a_time:
-            with self._write_lock, self.engine.begin() as conn:
-                start = read_position(conn, self.name)
-                one_at_a_time = start < self._one_event_at_a_time_until
-                batch = self._recorder.select_notifications(
-                    start=start,
-                    limit=1 if one_at_a_time else self._batch_size,
-                    inclusive_of_start=False,
-                )
-                try:
-                    committed = self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
-                except Exception as error:
-                    self._cannot_apply(batch, error)
-                    raise
-                if batch:
-                    advance_position(conn, self.name, start, batch[-1].id)
+            failed: list[tuple[int, Sequence[Notification]]] = []
+            try:
+                batch, committed = self._apply_batch(failed)
+            except Exception as error:
+                if failed:  # rolled back by now
+                    self._cannot_apply(*failed[0], error)
+                raise
             if committed:
                 committed()
-            if self.stalled and batch and batch[-1].id >= self.stalled.position:
-                log.info("projection %s resumed at %d", self.name, self.stalled.position)
-                self.stalled = None
         if batch:
             with self._advanced:
                 self._advanced.notify_all()
         return len(batch)
 
-    def _cannot_apply(self, batch: Sequence[Notification], error: Exception) -> None:
+    def _apply_batch(
+        self, failed: list[tuple[int, Sequence[Notification]]]
+    ) -> tuple[Sequence[Notification], Committed | None]:
+        with self._write_lock, self.engine.begin() as conn:
+            start = read_position(conn, self.name)
+            one_at_a_time = start < self._one_event_at_a_time_until
+            batch = self._recorder.select_notifications(
+                start=start,
+                limit=1 if one_at_a_time else self._batch_size,
+                inclusive_of_start=False,
+            )
+            try:
+                committed = self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
+            except Exception:
+                failed.append((start, batch))
+                raise
+            if batch:
+                advance_position(conn, self.name, start, batch[-1].id)
+        return batch, committed
+
+    def _cannot_apply(self, start: int, batch: Sequence[Notification], error: Exception) -> None:
         if len(batch) > 1:
             self._one_event_at_a_time_until = batch[-1].id
-        elif batch:
-            self.stalled = Stall(batch[0].id, f"{type(error).__name__}: {error}")
+        elif batch and not isinstance(error, UNREACHABLE):
+            stall = Stall(batch[0].id, type(error).__name__)
+            # A row created meanwhile by another consumer's first batch: a lost race.
+            with (
+                contextlib.suppress(sa.exc.IntegrityError),
+                self._write_lock,
+                self.engine.begin() as conn,
+            ):
+                record_stall(conn, self.name, start, stall)
 
 
 def read_position(conn: Connection, name: str) -> int:
@@ -189,14 +221,28 @@ def read_position(conn: Connection, name: str) -> int:
 
 
 def advance_position(conn: Connection, name: str, expected: int, new: int) -> None:
-    if expected == 0:
-        # The first batch creates the row; a concurrent first batch fails on the primary key.
-        conn.execute(sa.insert(projection_tracking).values(name=name, position=new))
-        return
+    """Compare-and-set; moving the position clears a stall, which was at the next event."""
     moved = conn.execute(
         sa.update(projection_tracking)
         .where(projection_tracking.c.name == name, projection_tracking.c.position == expected)
-        .values(position=new)
+        .values(position=new, stalled_at=None, stall_error=None)
     )
-    if moved.rowcount != 1:
+    if moved.rowcount == 1:
+        return
+    if expected != 0:
         raise ProjectionConflict(f"projection {name} moved past {expected} meanwhile")
+    # The first batch creates the row; a concurrent first batch fails on the primary key.
+    conn.execute(sa.insert(projection_tracking).values(name=name, position=new))
+
+
+def record_stall(conn: Connection, name: str, position: int, stall: Stall) -> None:
+    """Only while the position is still where the failed batch started: if another consumer
+    moved it, the failure was a lost race, not this event's fault."""
+    stalled = {"stalled_at": stall.position, "stall_error": stall.error}
+    recorded = conn.execute(
+        sa.update(projection_tracking)
+        .where(projection_tracking.c.name == name, projection_tracking.c.position == position)
+        .values(**stalled)
+    )
+    if recorded.rowcount == 0 and position == 0:  # no row yet: nothing was projected
+        conn.execute(sa.insert(projection_tracking).values(name=name, position=0, **stalled))

@@ -161,6 +161,10 @@ projection_tracking = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
+    # The event after the position, when the projection cannot apply it, and the error's
+    # type: set by the runner that failed, cleared when the position moves.
+    sa.Column("stalled_at", sa.BigInteger),
+    sa.Column("stall_error", sa.String(200)),
 )
 
 READ_MODEL_TABLES = (incidents, assistance_requests, officers, withdrawals, obligations, parties)

@@ -114,41 +114,79 @@ def test_the_projection_resumes_where_it_stopped(services: Services) -> None:
     assert services.projection.position() == last
 
 
+def failing_on(monkeypatch: pytest.MonkeyPatch, event: Any, error: Exception) -> None:
+    """The handler of ``event``'s type raises ``error`` for that event, as a bug would."""
+    kind: type[Any] = type(event)
+    original = incident_view.HANDLERS[kind]
+
+    def broken(rows: incident_view.Rows, e: Any) -> None:
+        if (e.originator_id, e.originator_version) == (
+            event.originator_id,
+            event.originator_version,
+        ):
+            raise error
+        original(rows, e)
+
+    monkeypatch.setitem(incident_view.HANDLERS, kind, broken)
+
+
+@pytest.mark.parametrize("poisoned", ["the second closing", "the first event"])
 def test_an_event_that_cannot_be_applied_stops_the_projection_after_those_before_it(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, monkeypatch: pytest.MonkeyPatch, poisoned: str
 ) -> None:
     """A batch holding it fails whole; tried again one event at a time, every event before
-    it is projected and the runner says which one stopped it. Fixed, it resumes."""
+    it is projected and the stall is recorded, for any process to see. A fixed release (here
+    another runner) resumes and clears it."""
     for n in range(3):
         full_incident(services.ledger, f"K-{n}")
     log = services.ledger.recorder.select_notifications(0, 1000)
     events = [services.ledger.mapper.to_domain_event(n) for n in log]
-    [poison] = [i for i, e in enumerate(events) if isinstance(e, Incident.IncidentClosed)][1:2]
-    original = incident_view.HANDLERS[Incident.IncidentClosed]
-
-    def broken(rows: incident_view.Rows, e: Incident.IncidentClosed) -> None:
-        if e.originator_id == events[poison].originator_id:
-            raise ValueError("no outcome column")
-        original(rows, e)
-
-    closing: type[Any] = Incident.IncidentClosed
-    monkeypatch.setitem(incident_view.HANDLERS, closing, broken)
+    closings = [i for i, e in enumerate(events) if isinstance(e, Incident.IncidentClosed)]
+    poison = closings[1] if poisoned == "the second closing" else 0
+    failing_on(monkeypatch, events[poison], ValueError("no outcome column"))
     runner = second_runner(services, batch_size=500)
     for _ in range(2):  # the whole batch, then one event at a time up to that one
         with pytest.raises(ValueError, match="no outcome column"):
             runner.run_until_caught_up()
 
-    assert runner.position() == log[poison - 1].id
-    assert runner.stalled == Stall(log[poison].id, "ValueError: no outcome column")
+    assert runner.position() == (log[poison - 1].id if poison else 0)
+    assert runner.stall() == Stall(log[poison].id, "ValueError")
 
     monkeypatch.undo()
-    runner.run_until_caught_up()
+    fixed = second_runner(services)
+    fixed.run_until_caught_up()
     live = dump(services)
     services.projection.rebuild()
 
     assert runner.position() == log[-1].id
-    assert runner.stalled is None
+    assert runner.stall() is None
     assert dump(services) == live
+
+
+@pytest.mark.parametrize("failure", ["a lost race", "an unreachable database"])
+def test_a_failure_that_is_not_the_events_fault_records_no_stall(
+    services: Services, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """Found in review: a runner overtaken by another consumer fails writing rows that one
+    already wrote; that, or the database going away mid-batch, is not a stall."""
+    open_incident(services.ledger, "K-1")
+    log = services.ledger.recorder.select_notifications(0, 100)
+    if failure == "an unreachable database":
+        gone = sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        failing_on(monkeypatch, services.ledger.mapper.to_domain_event(log[0]), gone)
+    other = second_runner(services)
+
+    def overtaken(conn: sa.Connection, batch: Any, after: int) -> Any:
+        if failure == "a lost race":
+            other.run_until_caught_up()
+        return incident_view.apply_all(conn, batch)
+
+    runner = second_runner(services, batch_size=1, apply=overtaken)
+    with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
+        runner.run_until_caught_up()
+
+    assert runner.position() == (log[-1].id if failure == "a lost race" else 0)
+    assert runner.stall() is None
 
 
 def test_two_runners_at_once_apply_each_event_exactly_once(services: Services) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.services import Services, build_services
 from app.settings import Settings
 from app.store import LedgerSQLiteRecorder
-from app.wal import BACKSTOP_PAGES
+from app.wal import BACKSTOP_PAGES, WalCheckpointer
 from tests.scenarios import open_incident
 
 
@@ -77,3 +77,23 @@ def test_the_thread_copies_the_logs_into_their_databases(
 
     assert [rows_in_the_database_file(db, table, tmp_path) for db, table in written] == stored
     assert min(stored) > 0
+
+
+def test_a_database_that_fails_is_logged_once_and_the_others_are_checkpointed(
+    sqlite_services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert sqlite_services.wal is not None
+    sqlite_services.wal.stop()
+    files = sqlite_services.settings.sqlite_files
+    checkpointer = WalCheckpointer([tmp_path / "missing.sqlite", files.events])
+    checkpointer.checkpoint()
+    open_incident(sqlite_services.ledger, "K-1")
+    stored = rows(files.events, "stored_events")
+
+    checkpointer.checkpoint()
+    checkpointer.checkpoint()
+
+    assert rows_in_the_database_file(files.events, "stored_events", tmp_path) == stored
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == [
+        f"WAL checkpoint of {tmp_path / 'missing.sqlite'} failed; trying again"
+    ]
