@@ -13,9 +13,10 @@ become visible in commit order and reading ``id > last`` never skips an event.
 An event the projection cannot apply (a handler's bug, a value its database refuses) stops it
 there: skipping would make every later report silently wrong. A batch that fails is tried
 again one event at a time, so the events before that one are projected, and the event and the
-error's type are recorded in the tracking row (shown by /healthz from any process) unless the
-database was unreachable or another consumer moved the position meanwhile. Moving the
-position clears it: a fixed release resumes the projection.
+error's type are recorded in the tracking row (shown by /healthz from any process) unless
+another consumer moved the position meanwhile (a lost race). Moving the position clears it:
+a fixed release resumes the projection, and a failure that passes (the database was away)
+shows only until the next retry.
 """
 
 import contextlib
@@ -57,8 +58,6 @@ class Stall:
 
 
 MAX_BACKOFF_SECONDS = 5.0  # between retries of a batch that keeps failing
-# Not the event's fault: the database is down or slow, retried without recording a stall.
-UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class ProjectionRunner:
@@ -95,11 +94,14 @@ class ProjectionRunner:
             return read_position(conn, self.name)
 
     def stall(self) -> Stall | None:
-        """The event this projection cannot apply, as the runner that failed recorded it."""
-        query = sa.select(projection_tracking.c.stalled_at, projection_tracking.c.stall_error)
+        """The event this projection cannot apply, as the runner that failed recorded it
+        (unless the position has moved past it since, by a release that does not know)."""
+        query = sa.select(projection_tracking).where(projection_tracking.c.name == self.name)
         with self.engine.connect() as conn:
-            row = conn.execute(query.where(projection_tracking.c.name == self.name)).first()
-        return Stall(row.stalled_at, row.stall_error) if row and row.stalled_at else None
+            row = conn.execute(query).first()
+        if row is None or row.stalled_at is None or row.stalled_at <= row.position:
+            return None
+        return Stall(row.stalled_at, row.stall_error)
 
     def run_until_caught_up(self) -> int:
         """Apply everything in the log now; return how many events were applied."""
@@ -110,6 +112,7 @@ class ProjectionRunner:
 
     def rebuild(self) -> int:
         """Empty the read model and project the whole log again."""
+        self._one_event_at_a_time_until = 0
         with self.engine.begin() as conn:
             for table in reversed(READ_MODEL_TABLES):
                 conn.execute(sa.delete(table))
@@ -149,31 +152,34 @@ class ProjectionRunner:
         self._run()
 
     def _run(self) -> None:
-        failures, last_error = 0, ""
+        retry_in, last_error = self._poll_seconds, ""
         while not self._stop.is_set():
             try:
                 self.run_until_caught_up()
-                failures, last_error = 0, ""
+                retry_in, last_error = self._poll_seconds, ""
             except Exception as error:
                 # The database may be down, another consumer ahead, or an event stalled the
                 # projection: try again, less and less often, with the traceback logged once.
                 if repr(error) != last_error:
                     log.exception("projection %s failed; retrying", self.name)
-                failures, last_error = failures + 1, repr(error)
-                self._stop.wait(min(self._poll_seconds * 2**failures, MAX_BACKOFF_SECONDS))
+                last_error = repr(error)
+                self._stop.wait(retry_in)
+                retry_in = min(retry_in * 2, MAX_BACKOFF_SECONDS)
             if self._wake.wait(self._poll_seconds):
                 self._stop.wait(self._linger_seconds)
             self._wake.clear()
 
     def _apply_next_batch(self) -> int:
         with self._one_batch_at_a_time:
-            failed: list[tuple[int, Sequence[Notification]]] = []
-            try:
-                batch, committed = self._apply_batch(failed)
-            except Exception as error:
-                if failed:  # rolled back by now
-                    self._cannot_apply(*failed[0], error)
-                raise
+            while True:
+                failed: list[tuple[int, Sequence[Notification]]] = []
+                try:
+                    batch, committed = self._apply_batch(failed)
+                    break
+                except Exception as error:
+                    # Rolled back by now; a batch of several is tried again at once, narrowed.
+                    if not (failed and self._narrowed(*failed[0], error)):
+                        raise
             if committed:
                 committed()
         if batch:
@@ -201,10 +207,13 @@ class ProjectionRunner:
                 advance_position(conn, self.name, start, batch[-1].id)
         return batch, committed
 
-    def _cannot_apply(self, start: int, batch: Sequence[Notification], error: Exception) -> None:
+    def _narrowed(self, start: int, batch: Sequence[Notification], error: Exception) -> bool:
+        """After a failed batch: True if it held several events, now to be applied one at a
+        time up to its last; a single event's failure is recorded as a stall, if it is one."""
         if len(batch) > 1:
             self._one_event_at_a_time_until = batch[-1].id
-        elif batch and not isinstance(error, UNREACHABLE):
+            return True
+        if batch:
             stall = Stall(batch[0].id, type(error).__name__)
             # A row created meanwhile by another consumer's first batch: a lost race.
             with (
@@ -213,6 +222,7 @@ class ProjectionRunner:
                 self.engine.begin() as conn,
             ):
                 record_stall(conn, self.name, start, stall)
+        return False
 
 
 def read_position(conn: Connection, name: str) -> int:
