@@ -1,6 +1,8 @@
 """Prometheus metrics: requests and latencies per endpoint, commands per type, projection
-lag (events and seconds) and the size of the event store. Counters are per process."""
+lag (events and seconds) and stalls, and the size of the event store. Counters are per
+process."""
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -60,17 +62,30 @@ class StoreCollector(Collector):
             "Age of the oldest event not yet projected",
             labels=["projection"],
         )
+        stalled = GaugeMetricFamily(
+            "mal_projection_stalled",
+            "1 while the projection is stopped at an event it cannot apply (see /healthz)",
+            labels=["projection"],
+        )
         for runner in self.services.runners:
             position = runner.position()
             events.add_metric([runner.name], head - position)
             seconds.add_metric([runner.name], self.age_of(position + 1) if position < head else 0.0)
+            stalled.add_metric([runner.name], 1.0 if runner.stall() else 0.0)
         yield events
         yield seconds
+        yield stalled
 
     def age_of(self, position: int) -> float:
+        """NaN for an event that cannot be decoded: the projection stalls on it, and the
+        scrape must still answer."""
         ledger = self.services.ledger
         [oldest] = ledger.recorder.select_notifications(position, 1)
-        recorded: datetime = getattr(ledger.mapper.to_domain_event(oldest), "timestamp")  # noqa: B009
+        try:
+            event = ledger.mapper.to_domain_event(oldest)
+        except Exception:
+            return math.nan
+        recorded: datetime = getattr(event, "timestamp")  # noqa: B009
         return (datetime.now(UTC) - recorded).total_seconds()
 
 

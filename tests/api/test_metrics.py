@@ -1,9 +1,14 @@
 """Issue 7: metrics in Prometheus format."""
 
+import math
+from typing import Any
+
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from domain.incident import Incident
 from tests.api.conftest import Service
-from tests.api.test_full_incident_lifecycle import run_lifecycle
+from tests.api.test_full_incident_lifecycle import run_lifecycle, until
 
 
 def scrape(service: Service) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -30,3 +35,30 @@ def test_metrics_count_requests_commands_and_the_store(sqlite_service: Service) 
     assert found[("mal_event_store_events", ())] == position
     assert found[("mal_projection_lag_events", (("projection", "incidents"),))] == 0
     assert found[("mal_projection_lag_seconds", (("projection", "seals"),))] == 0
+    assert found[("mal_projection_stalled", (("projection", "incidents"),))] == 0
+
+
+def test_a_stalled_projection_shows_in_the_metrics_even_on_an_event_that_cannot_be_decoded(
+    sqlite_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = sqlite_service.services.ledger
+    original = ledger.mapper.to_domain_event
+
+    def undecodable(notification: Any) -> Any:
+        event = original(notification)
+        if isinstance(event, Incident.IncidentClosed):
+            raise ValueError("no upcaster for this version")
+        return event
+
+    monkeypatch.setattr(ledger.mapper, "to_domain_event", undecodable)  # for the scrape
+    monkeypatch.setattr(sqlite_service.services.projection, "_decode", undecodable)
+    run_lifecycle(sqlite_service.cad("KPD"), sqlite_service.cad("KCSD"), sqlite_service.cad("PPPD"))
+    until(lambda: scrape(sqlite_service), lambda m: m[STALLED] == 1)
+
+    found = scrape(sqlite_service)
+
+    assert math.isnan(found[("mal_projection_lag_seconds", (("projection", "incidents"),))])
+    assert found[("mal_projection_lag_events", (("projection", "incidents"),))] > 0
+
+
+STALLED = ("mal_projection_stalled", (("projection", "incidents"),))
