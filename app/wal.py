@@ -1,8 +1,8 @@
 """SQLite's write-ahead logs are copied back into their databases (checkpointed) by a thread
 of their own, on the other core, instead of by whichever writer commits past SQLite's
 threshold: the projection, the ledger's writer or the access log would otherwise stop every
-thousand pages to copy them and wait for two fsyncs. Rebuilding 100,000 events: 19,000-21,000
--> 22,700-23,800 events/s.
+thousand pages to copy them and wait for two fsyncs. Rebuilding 100,000 events: 19,243-20,372
+-> 22,191-23,008 events/s.
 
 The writers' own automatic checkpoint stays, raised to BACKSTOP_PAGES: a checkpoint running
 beside a writer that never pauses (a rebuild) cannot restart the log, and this thread may

@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from domain.incident import Incident
 from tests.api.conftest import Service
-from tests.api.test_full_incident_lifecycle import run_lifecycle, until
+from tests.api.test_full_incident_lifecycle import run_lifecycle
 
 
 def scrape(service: Service) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -53,10 +53,12 @@ def test_a_stalled_projection_shows_in_the_metrics_even_on_an_event_that_cannot_
     monkeypatch.setattr(ledger.mapper, "to_domain_event", undecodable)  # for the scrape
     monkeypatch.setattr(sqlite_service.services.projection, "_decode", undecodable)
     run_lifecycle(sqlite_service.cad("KPD"), sqlite_service.cad("KCSD"), sqlite_service.cad("PPPD"))
-    until(lambda: scrape(sqlite_service), lambda m: m[STALLED] == 1)
+    with pytest.raises(ValueError, match="no upcaster"):
+        sqlite_service.services.projection.run_until_caught_up()
 
     found = scrape(sqlite_service)
 
+    assert found[STALLED] == 1
     assert math.isnan(found[("mal_projection_lag_seconds", (("projection", "incidents"),))])
     assert found[("mal_projection_lag_events", (("projection", "incidents"),))] > 0
 
