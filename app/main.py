@@ -1,7 +1,7 @@
 """create_app(settings): the FastAPI application, its lifespan and its routers."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -36,20 +36,20 @@ from app.settings import Settings
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await run_in_threadpool(build_services, settings)
-        app.state.services = services
-        app.state.access_log = AccessLogWriter(services.access_log)
-        app.state.keys = RecentKeys(services.read_models)
-        app.state.metrics = Metrics(services)
-        if settings.run_projections:
-            for runner in services.runners:
-                runner.start()
-        tune_garbage_collector()
-        try:
+        # Whatever was started is closed, last first, also when a later step of start-up fails.
+        async with AsyncExitStack() as started:
+            services = await run_in_threadpool(build_services, settings)
+            started.push_async_callback(run_in_threadpool, services.close)
+            app.state.services = services
+            app.state.access_log = AccessLogWriter(services.access_log)
+            started.push_async_callback(run_in_threadpool, app.state.access_log.close)
+            app.state.keys = RecentKeys(services.read_models)
+            app.state.metrics = Metrics(services)
+            if settings.run_projections:
+                for runner in services.runners:
+                    runner.start()
+            tune_garbage_collector()
             yield
-        finally:
-            await run_in_threadpool(app.state.access_log.close)
-            await run_in_threadpool(services.close)
 
     app = FastAPI(
         title="Mutual Aid Ledger",

@@ -7,7 +7,9 @@ thousand pages to copy them and wait for two fsyncs. Rebuilding 100,000 events: 
 The writers' own automatic checkpoint stays, raised to BACKSTOP_PAGES: a checkpoint running
 beside a writer that never pauses (a rebuild) cannot restart the log, and this thread may
 fall behind or fail; the backstop bounds the log either way, and by then it has only the
-frames this thread has not copied yet.
+frames this thread has not copied yet. A log can still outgrow it while a reader holds an old
+snapshot (a long export): once the log restarts, its file is cut back to the backstop's size
+(BACKSTOP_BYTES) instead of keeping its largest size on disk for good.
 """
 
 import logging
@@ -19,10 +21,13 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 BACKSTOP_PAGES = 16_384  # 64 MiB of SQLite's 4 KiB pages
+BACKSTOP_BYTES = BACKSTOP_PAGES * 4096
 
 
 def leave_checkpoints_to_the_thread(connection: sqlite3.Connection) -> None:
     connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    # Applied by the writer that restarts the log, at its first commit into it.
+    connection.execute(f"PRAGMA journal_size_limit={BACKSTOP_BYTES}")
 
 
 class WalCheckpointer:

@@ -1,5 +1,5 @@
 """On SQLite the write-ahead logs are checkpointed by a thread of their own (app/wal.py), not
-by the writers."""
+by the writers; a log that outgrew the writers' backstop is cut back to it."""
 
 import shutil
 import sqlite3
@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from app.services import Services, build_services
 from app.settings import Settings
 from app.store import LedgerSQLiteRecorder
-from app.wal import BACKSTOP_PAGES, WalCheckpointer
+from app.wal import (
+    BACKSTOP_BYTES,
+    BACKSTOP_PAGES,
+    WalCheckpointer,
+    checkpoint,
+    leave_checkpoints_to_the_thread,
+)
 from tests.scenarios import open_incident
 
 
@@ -26,9 +32,12 @@ def sqlite_services(sqlite_settings: Settings) -> Iterator[Services]:
         built.close()
 
 
-def writer_threshold(engine: sa.Engine) -> int:
+def writer_settings(engine: sa.Engine) -> tuple[int, int]:
     with engine.connect() as conn:
-        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+        return (
+            int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()),
+            int(conn.exec_driver_sql("PRAGMA journal_size_limit").scalar_one()),
+        )
 
 
 def test_every_writer_leaves_the_checkpoints_to_the_thread(sqlite_services: Services) -> None:
@@ -36,15 +45,17 @@ def test_every_writer_leaves_the_checkpoints_to_the_thread(sqlite_services: Serv
     assert isinstance(recorder, LedgerSQLiteRecorder)
     with recorder.datastore.transaction(commit=False) as c:
         c.execute("PRAGMA wal_autocheckpoint")
-        ledger_threshold = c.fetchone()[0]
+        ledger_settings = [c.fetchone()[0]]
+        c.execute("PRAGMA journal_size_limit")
+        ledger_settings.append(c.fetchone()[0])
 
-    assert ledger_threshold == BACKSTOP_PAGES
+    assert tuple(ledger_settings) == (BACKSTOP_PAGES, BACKSTOP_BYTES)
     for engine in (
         sqlite_services.read_models,
         sqlite_services.projection.engine,
         sqlite_services.access_log,
     ):
-        assert writer_threshold(engine) == BACKSTOP_PAGES
+        assert writer_settings(engine) == (BACKSTOP_PAGES, BACKSTOP_BYTES)
 
 
 def rows(database: Path, table: str) -> int:
@@ -97,3 +108,24 @@ def test_a_database_that_fails_is_logged_once_and_the_others_are_checkpointed(
     assert [r.message for r in caplog.records if r.levelname == "ERROR"] == [
         f"WAL checkpoint of {tmp_path / 'missing.sqlite'} failed; trying again"
     ]
+
+
+def test_a_log_that_outgrew_the_backstop_is_cut_back_once_it_restarts(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    wal = tmp_path / "db.sqlite-wal"
+    with closing(sqlite3.connect(database, isolation_level=None)) as writer:
+        writer.execute("PRAGMA journal_mode=WAL")
+        leave_checkpoints_to_the_thread(writer)
+        writer.execute("CREATE TABLE t (b BLOB)")
+        with closing(sqlite3.connect(database, isolation_level=None)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM t").fetchone()  # an old snapshot, held
+            for _ in range(80):
+                writer.execute("INSERT INTO t VALUES (zeroblob(1048576))")
+            assert wal.stat().st_size > BACKSTOP_BYTES
+            reader.execute("COMMIT")
+        checkpoint(database)
+
+        writer.execute("INSERT INTO t VALUES (1)")  # restarts the log
+
+        assert wal.stat().st_size <= BACKSTOP_BYTES
