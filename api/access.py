@@ -26,7 +26,8 @@ async def record(scope: Scope, status: int, _seconds: float) -> None:
         "key_id": principal.key_id if principal else None,
         "role": principal.role.value if principal else None,
         "method": scope["method"],
-        "path": scope["path"],
+        # As sent where PostgreSQL's text cannot hold it (a NUL, sent as %00).
+        "path": scope["path"].replace("\x00", "%00"),
         "status": status,
         "source": client[0] if client else None,
     }

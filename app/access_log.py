@@ -28,7 +28,7 @@ access_log = sa.Table(
     sa.Column("agency", sa.String(64)),
     sa.Column("key_id", sa.String(12)),
     sa.Column("role", sa.String(32)),
-    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),  # llhttp's longest: UNSUBSCRIBE
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("source", sa.String(64)),
@@ -98,14 +98,31 @@ class AccessLogWriter:
             self._commit(batch)
 
     def _commit(self, batch: list["Pending"]) -> None:
-        error = None
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(sa.insert(access_log), [p.entry for p in batch])
-        except Exception as failure:
-            error = failure
-        for pending in batch:
+        errors = commit_entries(self._engine, [p.entry for p in batch])
+        for pending, error in zip(batch, errors, strict=True):
             pending.settle(error)
+
+
+def commit_entries(engine: Engine, entries: list[dict[str, Any]]) -> list[Exception | None]:
+    """Insert the entries in one transaction; what each one's commit raised. If the database
+    refuses the batch's data, each entry is tried alone: one it refuses must not cost the
+    other requests their entries."""
+    error = insert_entries(engine, entries)
+    if isinstance(error, REFUSED) and len(entries) > 1:
+        return [insert_entries(engine, [entry]) for entry in entries]
+    return [error] * len(entries)
+
+
+REFUSED = (sa.exc.DataError, sa.exc.IntegrityError)
+
+
+def insert_entries(engine: Engine, entries: list[dict[str, Any]]) -> Exception | None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(access_log), entries)
+    except Exception as failure:
+        return failure
+    return None
 
 
 @dataclass(frozen=True)

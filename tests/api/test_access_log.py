@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from app.access_log import access_log
+from app.access_log import access_log, commit_entries
 from app.migrations import upgrade_to_head
 from app.services import build_services, read_model_engine
 from app.settings import Settings
@@ -114,3 +114,27 @@ def test_a_position_beyond_any_64_bit_log_is_refused(
         422,
         "urn:mutual-aid-ledger:problem:validation-failed",
     )
+
+
+def test_a_path_or_method_postgresql_text_could_not_hold_as_sent_is_logged(
+    service: Service,
+) -> None:
+    service.client.get("/v1/%00")  # decoded, the path holds a NUL
+    service.client.request("UNSUBSCRIBE", "/healthz")  # the longest method llhttp parses
+
+    assert logged(service) == [
+        (None, None, "GET", "/v1/%00", 404),
+        (None, None, "UNSUBSCRIBE", "/healthz", 405),
+    ]
+
+
+def test_an_entry_the_database_refuses_costs_no_other_entry_of_its_batch(
+    service: Service,
+) -> None:
+    entry = {"at": datetime.now(UTC), "method": "GET", "path": "/healthz", "status": 200}
+    refused = {**entry, "status": None}
+
+    errors = commit_entries(service.services.access_log, [entry, refused, entry])
+
+    assert [type(e) for e in errors] == [type(None), sa.exc.IntegrityError, type(None)]
+    assert logged(service) == [(None, None, "GET", "/healthz", 200)] * 2
