@@ -194,7 +194,7 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     """Same request, same hash, whatever the JSON's spacing or key order."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
         canonical = body
     return hashlib.sha256(f"{method} {path}\n".encode() + canonical).hexdigest()
 

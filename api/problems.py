@@ -103,21 +103,27 @@ def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     found = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     if any(e["type"] == "json_invalid" for e in found):
-        return problem_response(
-            400,
-            "malformed-json",
-            "The body is not valid JSON",
-            "fix the JSON syntax",
-            errors=found,
-        )
+        return malformed_json(found)
     detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in found)
     return problem_response(
         422, "validation-failed", "The request does not match the schema", detail, errors=found
     )
 
 
+def malformed_json(found: list[dict[str, Any]]) -> JSONResponse:
+    return problem_response(
+        400, "malformed-json", "The body is not valid JSON", "fix the JSON syntax", errors=found
+    )
+
+
 def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
+        # FastAPI's answer to a body its JSON parser failed on other than by syntax: bytes
+        # that are not UTF-8, nesting too deep, a number too long.
+        return malformed_json(
+            [{"loc": ["body"], "msg": str(exc.__cause__), "type": "json_invalid"}]
+        )
     slug = {404: "no-such-resource", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:

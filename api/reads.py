@@ -109,7 +109,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
     try:
         opened_at, incident_id = json.loads(base64.urlsafe_b64decode(cursor))
         return datetime.fromisoformat(opened_at).astimezone(UTC), UUID(incident_id)
-    except (ValueError, TypeError, OverflowError, binascii.Error):
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
         raise ApiProblem(
             400, "bad-cursor", "The cursor is not valid", "use next_cursor as given"
         ) from None

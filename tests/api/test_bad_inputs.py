@@ -64,9 +64,27 @@ LINE = {"resource": "patrol_officer", "quantity": 1}
 CURSOR_PAST_UTC = base64.urlsafe_b64encode(
     json.dumps(["9999-12-31T23:59:59-14:00", str(uuid4())]).encode()
 ).decode()
+DEEP = b"[" * 3000 + b"]" * 3000  # deeper than Python's JSON parser goes
+CURSOR_TOO_DEEP = base64.urlsafe_b64encode(DEEP).decode()
 CASES = {
     "malformed json": Case(
         lambda w: raw(w, "/requests/1/approve", b'{"actor": '), 400, "malformed-json"
+    ),
+    "json not in utf-8": Case(
+        lambda w: raw(w, "/close", b'{"outcome": "Ci\xff\xfe"}'), 400, "malformed-json"
+    ),
+    "json nested too deep": Case(lambda w: raw(w, "/close", DEEP), 400, "malformed-json"),
+    "a number too long to read": Case(
+        lambda w: raw(w, "/close", b'{"outcome": 1' + b"0" * 5000 + b"}"), 400, "malformed-json"
+    ),
+    "json nested too deep, sent as text, with an idempotency key": Case(
+        lambda w: w.kpd.client.post(
+            w.at("/close"),
+            content=DEEP,
+            headers=w.kpd.headers(**{"Content-Type": "text/plain", "Idempotency-Key": "k-1"}),
+        ),
+        422,
+        "validation-failed",
     ),
     "not json at all": Case(
         lambda w: raw(w, "/close", b"close it", "text/plain"), 422, "validation-failed"
@@ -128,6 +146,9 @@ CASES = {
     ),
     "cursor at a time outside UTC": Case(
         lambda w: w.kpd.get("/v1/incidents", cursor=CURSOR_PAST_UTC), 400, "bad-cursor"
+    ),
+    "cursor nested too deep": Case(
+        lambda w: w.kpd.get("/v1/incidents", cursor=CURSOR_TOO_DEEP), 400, "bad-cursor"
     ),
     "unknown incident": Case(
         lambda w: w.kpd.post(
