@@ -437,10 +437,17 @@ class MutualAidLedger(Application[UUID]):
             if earlier := self._replay(job.ctx.idempotency, answered):
                 job.done.set_result(earlier)
                 return None
-            return Prepared(job, job.create() if job.create else self._commanded(job))
+            return Prepared(job, self._created(job) if job.create else self._commanded(job))
         except Exception as error:
             job.done.set_exception(error)
             return None
+
+    def _created(self, job: Job) -> Incident:
+        assert job.create
+        if job.ctx.expected_version is not None:
+            # If-Match names a version of the incident to change: a new one matches none.
+            raise VersionMismatch("a new incident has no version to match; drop If-Match")
+        return job.create()
 
     def _commanded(self, job: Job) -> Incident:
         assert job.command

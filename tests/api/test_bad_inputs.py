@@ -182,6 +182,11 @@ CASES = {
         412,
         "version-mismatch",
     ),
+    "if-match on opening an incident": Case(
+        lambda w: w.kpd.post("/v1/incidents", bodies.open_body("K-NEW"), **{"If-Match": '"1"'}),
+        412,
+        "version-mismatch",
+    ),
     "no api key": Case(
         lambda w: w.kpd.client.post(w.at("/close"), json=bodies.stamped(outcome="x")),
         401,
