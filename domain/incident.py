@@ -415,15 +415,9 @@ class Incident(Aggregate):
         agency that recorded the fact corrects it."""
         check_aware(occurred_at)
         check_correction(fact, number, value, reason)
-        if fact == Correctable.OUTCOME and self.status != IncidentStatus.CLOSED:
-            raise RuleViolation("there is no outcome to correct before the incident is closed")
-        owner = (
-            self.request(number, actor.agency).agency
-            if fact.part == "response" and number
-            else self.requesting_agency
-        )
-        if number is not None:
-            self.request(number, actor.agency)
+        request = None if number is None else self.request(number, actor.agency)
+        self.check_recorded(fact, request)
+        owner = request.agency if request and fact.part == "response" else self.requesting_agency
         if actor.agency != owner:
             raise NotAuthorized(f"only {owner}, which recorded it, may correct {fact}")
         self._correct(str(fact), number, value, reason, actor, occurred_at)
@@ -502,6 +496,16 @@ class Incident(Aggregate):
         self.check_writable(occurred_at)
         if actor.agency != self.requesting_agency:
             raise NotAuthorized("only the requesting agency may do this")
+
+    def check_recorded(self, fact: Correctable, request: AssistanceRequest | None) -> None:
+        """Only a recorded fact is corrected: a correction stored before the fact would be
+        overwritten by it, and the reports would list a change that never took effect. The
+        other facts are recorded with the incident or the request (an optional one left out
+        stays left out, so supplying it contradicts nothing)."""
+        if fact == Correctable.OUTCOME and self.status != IncidentStatus.CLOSED:
+            raise RuleViolation("there is no outcome to correct before the incident is closed")
+        if fact.part == "response" and request is not None and request.response is None:
+            raise RuleViolation(f"request {request.number} has no response to correct yet")
 
     def check_responder(
         self, number: int, actor: Actor, occurred_at: datetime

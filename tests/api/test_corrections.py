@@ -73,3 +73,18 @@ def test_a_request_fact_needs_its_request_number(sqlite_service: Service) -> Non
     answer = kpd.post(f"/v1/incidents/{incident}/corrections", correction("request.facts", "x"))
 
     assert (answer.status_code, answer.json()["type"]) == (422, P + "invalid-command")
+
+
+def test_a_response_is_not_corrected_before_it_is_given(sqlite_service: Service) -> None:
+    kpd, kcsd = sqlite_service.cad("KPD"), sqlite_service.cad("KCSD")
+    incident = kpd.open()
+    kpd.post(f"/v1/incidents/{incident}/requests/1/approve", bodies.stamped())
+    before = sqlite_service.log_length()
+
+    early = kcsd.post(
+        f"/v1/incidents/{incident}/corrections",
+        correction("response.facts", "Corrected facts", 1, **bodies.actor("Lt. Ortiz", "lt")),
+    )
+
+    assert (early.status_code, early.json()["type"]) == (409, P + "rule-violation")
+    assert sqlite_service.log_length() == before

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from domain.corrections import Correctable
 from domain.directory import Agency, Directory, PolicyBook
 from domain.errors import (
     IncidentAlreadyClosed,
@@ -277,6 +278,28 @@ def test_nothing_is_recorded_after_close() -> None:
 
     refuses(incident, IncidentAlreadyClosed, lambda i: i.approve(1, KPD, T0, BOOK))
     refuses(incident, IncidentAlreadyClosed, lambda i: i.close_incident("again", False, KPD, T0))
+
+
+@pytest.mark.parametrize(
+    ("fact", "number", "actor"),
+    [(Correctable.OUTCOME, None, KPD), (Correctable.RESPONSE_FACTS, 1, KCSD)],
+    ids=["outcome before close", "response facts before the response"],
+)
+def test_a_fact_is_corrected_only_once_it_is_recorded(
+    fact: Correctable, number: int | None, actor: Actor
+) -> None:
+    refuses(
+        approved(), RuleViolation, lambda i: i.correct(fact, number, "right", "typo", actor, T0)
+    )
+
+
+def test_a_recorded_response_is_corrected_by_the_agency_that_gave_it() -> None:
+    incident = deployed()
+    incident.collect_events()
+
+    incident.correct(Correctable.RESPONSE_FACTS, 1, "right", "typo", KCSD, T0)
+
+    assert names(incident) == ["FactCorrected"]
 
 
 def test_replaying_the_events_rebuilds_the_same_state() -> None:
