@@ -14,6 +14,7 @@ from domain.values import (
     RequestDetails,
     RequestStatus,
     ResponseDetails,
+    check_each_badge_once,
     totals,
 )
 
@@ -96,9 +97,7 @@ def check_response_matches_decision(asked: RequestDetails, response: ResponseDet
         return
     if not response.resources:
         raise InvalidCommand(f"an {response.decision} response commits at least one resource")
-    badges = [officer.badge for officer in response.officers]
-    if len(badges) != len(set(badges)):
-        raise InvalidCommand("each officer's badge may appear only once")
+    check_each_badge_once(officer.badge for officer in response.officers)
     requested, committed = totals(asked.resources), totals(response.resources)
     covers_all = all(committed[r] >= q for r, q in requested.items())
     if response.decision == Decision.ACCEPTED and not covers_all:

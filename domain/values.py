@@ -127,6 +127,7 @@ class Deployment:
         return Withdrawal(lines, tuple(sorted(self.badges)), reason)
 
     def check_can_withdraw(self, withdrawal: Withdrawal) -> None:
+        check_each_badge_once(withdrawal.badges)
         wanted = totals(withdrawal.resources)
         for resource, quantity in wanted.items():
             if quantity > self.resources[resource]:
@@ -140,6 +141,14 @@ class Deployment:
     def withdraw(self, withdrawal: Withdrawal) -> None:
         self.resources.subtract(totals(withdrawal.resources))
         self.badges.difference_update(withdrawal.badges)
+
+
+def check_each_badge_once(badges: Iterable[str]) -> None:
+    """A badge names one officer: listed twice, the stored event and the reports would
+    name that officer twice."""
+    listed = list(badges)
+    if len(listed) != len(set(listed)):
+        raise InvalidCommand("each officer's badge may appear only once")
 
 
 def totals(lines: Iterable[ResourceLine]) -> Counter[str]:

@@ -212,6 +212,12 @@ CASES = {
     "recalling an officer not deployed": Case(
         recalling(officers=["D-999"]), 422, "invalid-command"
     ),
+    "recalling an officer twice": Case(
+        recalling(officers=["D-101", "D-101"]), 422, "invalid-command"
+    ),
+    "releasing an officer twice": Case(
+        by_kpd("/requests/1/release", officers=["D-101", "D-101"]), 422, "invalid-command"
+    ),
     "recalling nothing": Case(recalling(), 422, "invalid-command"),
     "cancelling an answered request": Case(by_kpd("/requests/1/cancel"), 409, "rule-violation"),
     "closing while deployed": Case(

@@ -184,6 +184,17 @@ def test_a_decline_commits_nothing() -> None:
     refuses(approved(), InvalidCommand, lambda i: i.respond(1, declined, KCSD, T0, BOOK))
 
 
+def test_a_response_names_each_officer_once() -> None:
+    twice = ResponseDetails(
+        Decision.PARTIALLY_ACCEPTED,
+        "x",
+        (ResourceLine("patrol_officer", 2),),
+        (Officer("A", "D-1", "KCSD"), Officer("B", "D-1", "KCSD")),
+    )
+
+    refuses(approved(), InvalidCommand, lambda i: i.respond(1, twice, KCSD, T0, BOOK))
+
+
 def test_an_agency_commits_only_its_own_officers() -> None:
     theirs = ResponseDetails(
         Decision.PARTIALLY_ACCEPTED,
@@ -209,12 +220,14 @@ def test_minneapolis_the_agency_asked_recalls_part_of_what_it_sent() -> None:
     [
         Withdrawal((ResourceLine("patrol_officer", 3),)),
         Withdrawal(badges=("D-9",)),
+        Withdrawal(badges=("D-0", "D-0")),
         Withdrawal(),
         Withdrawal(badges=("D-0",), everything=True),
     ],
     ids=[
         "more than deployed",
         "officer not deployed",
+        "officer named twice",
         "nothing named",
         "both named and everything",
     ],
@@ -234,6 +247,12 @@ def test_recalling_everything_stores_the_concrete_list() -> None:
     assert recalled.withdrawal == Withdrawal(
         (ResourceLine("patrol_officer", 2),), ("D-0", "D-1"), "needed"
     )
+
+
+def test_a_release_names_each_officer_once() -> None:
+    twice = Withdrawal(badges=("D-0", "D-0"))
+
+    refuses(deployed(), InvalidCommand, lambda i: i.release(1, twice, KPD, T0))
 
 
 def test_only_the_requesting_agency_releases() -> None:
