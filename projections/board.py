@@ -11,10 +11,42 @@ from projections.queries import IncidentFilter, concerns_obligation, list_incide
 from projections.tables import assistance_requests, incidents, obligations
 
 COMMITTED = ("accepted", "partially_accepted")
+# The board lists the newest open incidents; their count and the totals cover all of them.
+LISTED = 200
+
+# Built once, with the agency as a parameter. Both walk the open incidents (the status index)
+# and probe by key, so their cost follows how many are open, not how long the log is.
+OPEN_INCIDENTS = (
+    sa.select(sa.func.count())
+    .select_from(incidents)
+    .where(incidents.c.status == "open", visible_to(sa.bindparam("agency")))
+)
+
+
+def deployed_query() -> sa.Select[Any]:
+    """What is deployed on the open incidents (a JSON object per request), summed per agency
+    and resource. As on every read, an agency asked sees only its own requests."""
+    i, r = incidents.c, assistance_requests.c
+    entry = sa.func.json_each(r.deployed).table_valued("key", "value", name="entry")
+    # PostgreSQL's json_each gives json values, SQLite's numbers: text reads the same in both.
+    quantity = sa.cast(sa.cast(entry.c.value, sa.Text), sa.Integer)
+    agency = sa.bindparam("agency", type_=sa.String())
+    return (
+        sa.select(r.agency, entry.c.key, sa.func.sum(quantity))
+        .select_from(incidents)
+        .join(assistance_requests, r.incident_id == i.incident_id)
+        .join(entry, sa.true())
+        .where(i.status == "open", sa.or_(i.requesting_agency == agency, r.agency == agency))
+        .group_by(r.agency, entry.c.key)
+        .order_by(r.agency, entry.c.key)
+    )
+
+
+DEPLOYED = deployed_query()
 
 
 def board(conn: Connection, agency: str) -> dict[str, Any]:
-    open_rows = list_incidents(conn, agency, IncidentFilter(status="open"), limit=200)
+    open_rows = list_incidents(conn, agency, IncidentFilter(status="open"), limit=LISTED)
     requested = {row["incident_id"]: row["requesting_agency"] == agency for row in open_rows}
     r = assistance_requests.c
     requests = (
@@ -32,7 +64,6 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
     for obligation in conn.execute(still_open).mappings():
         open_by_incident[obligation["incident_id"]].append(obligation)
     by_incident: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    deployed: dict[str, Counter[str]] = defaultdict(Counter)
     for request in requests:
         by_incident[request["incident_id"]].append(
             {
@@ -42,8 +73,8 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
                 "deployed": request["deployed"],
             }
         )
-        deployed[request["agency"]].update(request["deployed"])
     return {
+        "open_incident_count": conn.execute(OPEN_INCIDENTS, {"agency": agency}).scalar_one(),
         "open_incidents": [
             {
                 **{
@@ -69,10 +100,17 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
             }
             for row in open_rows
         ],
-        "deployed_by_agency": {a: dict(c) for a, c in sorted(deployed.items()) if +c},
+        "deployed_by_agency": deployed_by_agency(conn, agency),
         "open_obligations": owed(conn, agency),
         "monthly": monthly(conn, agency),
     }
+
+
+def deployed_by_agency(conn: Connection, agency: str) -> dict[str, dict[str, int]]:
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for deployed_by, resource, quantity in conn.execute(DEPLOYED, {"agency": agency}):
+        totals[deployed_by][resource] = quantity
+    return dict(totals)
 
 
 def numbers_of(agency: str, by_incident: dict[Any, list[dict[str, Any]]], row: Any) -> set[int]:

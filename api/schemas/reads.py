@@ -6,6 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projections.board import LISTED
+
 
 class Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -282,3 +284,50 @@ class CheckpointOut(BaseModel):
     signed_at: str
     public_key: str
     signature: str
+
+
+class BoardRequest(BaseModel):
+    number: int
+    agency: str
+    status: str
+    deployed: dict[str, int]
+
+
+class BoardIncident(BaseModel):
+    incident_id: UUID
+    case_number: str
+    nature: str
+    requesting_agency: str
+    opened_at: datetime
+    open_obligations: int = Field(description="Those that concern the caller's agency.")
+    requests: list[BoardRequest]
+
+
+class BoardObligation(BaseModel):
+    case_number: str
+    number: int
+    kind: str
+    outstanding: list[str]
+    section: str
+    created_at: datetime
+
+
+class BoardMonth(BaseModel):
+    month: str
+    given: int
+    received: int
+
+
+class Board(BaseModel):
+    """The status board of the caller's agency."""
+
+    open_incident_count: int = Field(
+        description="Open incidents the agency is party to; more than open_incidents holds "
+        "when that list is cut (page through GET /v1/incidents?status=open for the rest)."
+    )
+    open_incidents: list[BoardIncident] = Field(description=f"The newest {LISTED}, newest first.")
+    deployed_by_agency: dict[str, dict[str, int]] = Field(
+        description="Resources deployed on every open incident, per agency and resource."
+    )
+    open_obligations: list[BoardObligation] = Field(description="Owed by the agency.")
+    monthly: list[BoardMonth] = Field(description="Requests answered with help, per month.")

@@ -1,7 +1,11 @@
 """The read behind the status board, on both stores."""
 
+import pytest
+
+from projections import board
 from tests.api import bodies
 from tests.api.conftest import Service
+from tests.api.test_full_incident_lifecycle import pppd_request, pppd_response
 
 
 def test_the_board_shows_open_incidents_deployments_obligations_and_aid_per_month(
@@ -30,3 +34,28 @@ def test_the_board_shows_open_incidents_deployments_obligations_and_aid_per_mont
     assert board["monthly"] == [{"month": "2026-11", "given": 0, "received": 1}]
     assert sheriff["monthly"] == [{"month": "2026-11", "given": 1, "received": 0}]
     assert sheriff["open_obligations"] == []
+
+
+def test_the_board_counts_and_totals_every_open_incident_not_only_those_it_lists(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board, "LISTED", 2)
+    kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    for case in ("K-1", "K-2", "K-3"):
+        at = f"/v1/incidents/{kpd.open(case)}"
+        kpd.post(at + "/requests/1/approve", bodies.stamped())
+        kcsd.post(at + "/requests/1/respond", bodies.respond_body())
+    kpd.post(at + "/requests", {**bodies.stamped("2026-11-01T02:10:00Z"), **pppd_request()})
+    kpd.post(at + "/requests/2/approve", bodies.stamped("2026-11-01T02:11:00Z"))
+    written = pppd.post(at + "/requests/2/respond", pppd_response()).json()
+
+    requester = kpd.get("/v1/board", min_position=written["position"]).json()
+    sheriff = kcsd.get("/v1/board", min_position=written["position"]).json()
+
+    assert requester["deployed_by_agency"] == {
+        "KCSD": {"patrol_officer": 6},
+        "PPPD": {"k9_unit": 1, "patrol_officer": 2},
+    }
+    assert sheriff["deployed_by_agency"] == {"KCSD": {"patrol_officer": 6}}
+    assert len(requester["open_incidents"]) == 2
+    assert (requester["open_incident_count"], sheriff["open_incident_count"]) == (3, 3)

@@ -52,6 +52,7 @@ def test_the_board_follows_an_incident_within_a_second_of_each_write(
 
     opened = api.post("/v1/incidents", json=bodies.open_body("K-BOARD"), headers=kpd).json()
     page.wait_for_selector("tr[data-case='K-BOARD']", timeout=ONE_SECOND)
+    assert page.text_content("#open-count") == "(1)"
     at = f"/v1/incidents/{opened['incident_id']}"
     api.post(at + "/requests/1/approve", json=bodies.stamped(), headers=kpd)
     api.post(at + "/requests/1/respond", json=bodies.respond_body(), headers=kcsd)

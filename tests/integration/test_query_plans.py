@@ -4,8 +4,10 @@ timing (these machines are shared and noisy)."""
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
+from projections.board import DEPLOYED, OPEN_INCIDENTS
 from projections.queries import INCIDENT_SEEN_BY, page_query
 from projections.tables import metadata
 
@@ -40,3 +42,13 @@ def test_an_agencys_next_page_starts_at_the_cursor_in_its_parties_index() -> Non
 
     assert "ix_parties_page (agency=? AND (opened_at,incident_id)<(?,?))" in steps[0], steps
     assert not any("TEMP B-TREE" in s for s in steps), steps
+
+
+@pytest.mark.parametrize("query", [OPEN_INCIDENTS, DEPLOYED], ids=["count", "deployed totals"])
+def test_the_boards_figures_walk_the_open_incidents_not_the_whole_history(
+    query: sa.Select[tuple[object, ...]],
+) -> None:
+    steps = plan(query.params(agency="KPD"))
+
+    assert "SEARCH incidents USING INDEX ix_incidents_status (status=?)" in steps[0], steps
+    assert not any(s.startswith(("SCAN incidents", "SCAN assistance_requests")) for s in steps)
