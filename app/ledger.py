@@ -285,13 +285,20 @@ class MutualAidLedger(Application[UUID]):
         """The incident's events with their log positions, and who may see which. Audit reads
         the event log itself, on purpose: it must not trust a projection. ``agency`` None
         stands for an auditor of every agency."""
-        recorder = cast(IdempotentRecorder, self.recorder)
-        positions = {v: p for p, v, _, _ in recorder.positioned_events(incident_id)}
-        events = list(self.events.get(incident_id))
-        audience = audience_of(events)
-        if not events or (agency is not None and agency not in audience.parties()):
+        positioned = self._positioned_events(incident_id)
+        audience = audience_of([e for e, _ in positioned])
+        if not positioned or (agency is not None and agency not in audience.parties()):
             raise IncidentNotFound(f"no incident {incident_id}")
-        return [(e, positions[e.originator_version]) for e in events], audience
+        return positioned, audience
+
+    def _positioned_events(self, incident_id: UUID) -> list[tuple[Any, int]]:
+        """Each event with its log position, from one read: an event written meanwhile is
+        either in it with its position or not in it at all."""
+        rows = cast(IdempotentRecorder, self.recorder).positioned_events(incident_id)
+        return [
+            (self.mapper.to_domain_event(StoredEvent(incident_id, v, topic, state)), position)
+            for position, v, topic, state in rows
+        ]
 
     def differing_snapshots(self, incident_id: UUID) -> list[int]:
         """Versions of the incident's snapshots that do not hold the state its events give.
