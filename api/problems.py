@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -151,10 +152,21 @@ def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def on_undecodable_event(_: Request, exc: Exception) -> JSONResponse:
+    log.error("a stored event does not decode: %s", exc)
+    return problem_response(
+        409,
+        "undecodable-event",
+        "An event of this incident cannot be read",
+        "its stored form no longer decodes; verifying the log names the event",
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, on_domain_error)
     app.add_exception_handler(ApiProblem, on_api_problem)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(MapperDeserialisationError, on_undecodable_event)
     for unavailable in STORE_UNAVAILABLE:
         app.add_exception_handler(unavailable, on_store_unavailable)

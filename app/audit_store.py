@@ -12,7 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy.engine import Engine
 
 from app.audit import Checkpoint, Verdict, public_key_of, sign, verify_incident, verify_log
-from app.store import IdempotentRecorder
+from app.store import IdempotentRecorder, state_bytes
 from projections.seals import Seal, StoredEvent, checkpoints, event_seals
 
 BATCH = 1000
@@ -22,7 +22,8 @@ def stored_events(recorder: ApplicationRecorder) -> Iterator[StoredEvent]:
     start = 0
     while batch := recorder.select_notifications(start, BATCH, inclusive_of_start=False):
         for n in batch:
-            yield StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+            state = state_bytes(n.state)
+            yield StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, state)
         start = batch[-1].id
 
 
@@ -75,7 +76,7 @@ def verify_stored_incident(
     recorder: ApplicationRecorder, engine: Engine, incident_id: UUID
 ) -> Verdict:
     rows = cast(IdempotentRecorder, recorder).positioned_events(incident_id)
-    events = [StoredEvent(p, str(incident_id), v, t, bytes(s)) for p, v, t, s in rows]
+    events = [StoredEvent(p, str(incident_id), v, t, s) for p, v, t, s in rows]
     seals = {s.position: s for s in stored_seals(engine, str(incident_id))}
     return verify_incident(events, seals)
 

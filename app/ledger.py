@@ -308,7 +308,7 @@ class MutualAidLedger(Application[UUID]):
         stored = self.snapshots.recorder.select_events(incident_id)
         snapshots = {s.originator_version: s for s in stored}
         differing, incident = [], None
-        for event in cast(Iterable[Incident.Event], self.events.get(incident_id)):
+        for event, _ in self._positioned_events(incident_id):
             incident = event.mutate(incident)
             snapshot = snapshots.pop(event.originator_version, None)
             if snapshot and not self._holds(snapshot, Incident.Snapshot.take(incident)):

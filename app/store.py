@@ -120,7 +120,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 " WHERE originator_id = ? ORDER BY originator_version",
                 (incident_id.hex,),
             )
-            return [tuple(row) for row in c.fetchall()]
+            return [(*row[:3], state_bytes(row[3])) for row in c.fetchall()]
 
     def events_after(self, held: dict[UUID, int]) -> list[StoredEvent]:
         with self.datastore.transaction(commit=False) as c:
@@ -151,6 +151,13 @@ class LedgerSQLiteFactory(SQLiteFactory):
         self.datastore.pool = DurableSQLitePool(
             db_name=pool.db_name, lock_timeout=pool.lock_timeout
         )
+
+
+def state_bytes(state: bytes | str) -> bytes:
+    """A stored event's state as bytes. A BLOB edited in place with SQLite's replace() is
+    read back as TEXT; its UTF-8 bytes are what the edit left, so audit reads take it like
+    any edited event (verification reports it) instead of failing on its type."""
+    return state.encode() if isinstance(state, str) else state
 
 
 def key_of(r: IdempotencyRecord) -> tuple[str, str, str]:

@@ -1,6 +1,9 @@
 """The audit endpoints: history an auditor reads, verification and signed checkpoints."""
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -8,13 +11,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from app.audit import public_key_of
+from app.audit import Break, public_key_of
+from app.bundle import verify_bundle
 from app.main import create_app
 from app.settings import Settings
 from tests.api.conftest import Service
 from tests.api.test_full_incident_lifecycle import run_lifecycle
 
 KEY = Ed25519PrivateKey.generate()
+CHANGED = Break(4, "the event's content differs from its seal")
 
 
 @pytest.fixture
@@ -67,3 +72,46 @@ def test_without_a_signing_key_no_checkpoint_is_made(sqlite_service: Service) ->
         503,
         "urn:mutual-aid-ledger:problem:no-signing-key",
     )
+
+
+def test_an_event_edited_into_text_is_reported_at_its_position(signing: Service) -> None:
+    incident, _ = run_lifecycle(signing.cad("KPD"), signing.cad("KCSD"), signing.cad("PPPD"))
+    state, auditor = signing.state_auditor(), signing.auditor("KCSD")
+    signing.services.catch_up_seals()
+    # The sqlite3 shell's replace() leaves TEXT where the BLOB was.
+    edit_event(signing, 4, "replace(state, 'Two deputies', 'Six deputies')")
+
+    whole = state.get("/v1/audit/verify").json()
+    one = auditor.get(f"/v1/incidents/{incident}/verify").json()
+    bundle = verify_bundle(state.get("/v1/audit/bundle").text.splitlines(), public_key_of(KEY))
+    history = auditor.get(f"/v1/incidents/{incident}/history").json()
+
+    assert whole["first_break"] == one["first_break"] == asdict(CHANGED)
+    assert bundle.first_break == CHANGED
+    assert history["events"][3]["data"]["response"]["facts"].startswith("Six deputies")
+
+
+def test_an_event_that_no_longer_decodes_is_a_problem_not_a_server_error(
+    signing: Service,
+) -> None:
+    incident, _ = run_lifecycle(signing.cad("KPD"), signing.cad("KCSD"), signing.cad("PPPD"))
+    signing.services.catch_up_seals()
+    edit_event(signing, 4, "x'7b'")  # a "{" alone
+
+    history = signing.auditor("KPD").get(f"/v1/incidents/{incident}/history")
+    whole = signing.state_auditor().get("/v1/audit/verify").json()
+
+    assert (history.status_code, history.json()["type"]) == (
+        409,
+        "urn:mutual-aid-ledger:problem:undecodable-event",
+    )
+    assert whole["first_break"] == asdict(CHANGED)
+
+
+def edit_event(service: Service, position: int, new_state: str) -> None:
+    """Raw SQL, as the tables' owner could: drop the guard, then edit the stored event."""
+    events = service.services.settings.data_dir / "events.sqlite"
+    with closing(sqlite3.connect(events)) as db:
+        db.execute("DROP TRIGGER stored_events_no_update")
+        db.execute(f"UPDATE stored_events SET state = {new_state} WHERE rowid = ?", (position,))
+        db.commit()
