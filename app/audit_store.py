@@ -1,6 +1,6 @@
 """Reads what verification needs from the stores, streaming, and keeps checkpoints."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import cast
@@ -18,19 +18,37 @@ from projections.seals import Seal, StoredEvent, checkpoints, event_seals
 BATCH = 1000
 
 
-def stored_events(recorder: ApplicationRecorder) -> Iterator[StoredEvent]:
+def sealed_extent(engine: Engine) -> tuple[int, list[Checkpoint]]:
+    """The signed checkpoints, and the newest position a seal or one of them vouches for.
+    Verification and export stop there: an event written after it is not sealed yet (it
+    would pass for one inserted), and every event up to it was visible to the sealer, so it
+    is to us (positions become visible in commit order). Checkpoints count in case the
+    newest seals were removed with the events they sealed."""
+    checkpoints = load_checkpoints(engine)
+    with engine.connect() as conn:
+        sealed = conn.execute(sa.select(sa.func.max(event_seals.c.position))).scalar() or 0
+    return max([sealed, *(c.position for c in checkpoints)]), checkpoints
+
+
+def stored_events(recorder: ApplicationRecorder, upto: int | None = None) -> Iterator[StoredEvent]:
+    """The log in order, up to position ``upto`` (or to its end), as stored."""
     start = 0
-    while batch := recorder.select_notifications(start, BATCH, inclusive_of_start=False):
+    while batch := recorder.select_notifications(start, BATCH, stop=upto, inclusive_of_start=False):
         for n in batch:
             state = state_bytes(n.state)
             yield StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, state)
         start = batch[-1].id
 
 
-def stored_seals(engine: Engine, originator_id: str | None = None) -> Iterator[Seal]:
+def stored_seals(engine: Engine, upto: int, originator_id: str | None = None) -> Iterator[Seal]:
     c, after = event_seals.c, 0
     while True:
-        query = sa.select(event_seals).where(c.position > after).order_by(c.position).limit(BATCH)
+        query = (
+            sa.select(event_seals)
+            .where(c.position > after, c.position <= upto)
+            .order_by(c.position)
+            .limit(BATCH)
+        )
         if originator_id:
             query = query.where(c.originator_id == originator_id)
         with engine.connect() as conn:
@@ -66,18 +84,25 @@ def make_checkpoint(engine: Engine, private: Ed25519PrivateKey) -> Checkpoint:
     return checkpoint
 
 
-def verify_store(recorder: ApplicationRecorder, engine: Engine, trusted_key: str) -> Verdict:
-    return verify_log(
-        stored_events(recorder), stored_seals(engine), load_checkpoints(engine), trusted_key
-    )
+def verify_store(
+    recorder: ApplicationRecorder,
+    engine: Engine,
+    trusted_key: str,
+    watch: Callable[[Iterator[StoredEvent]], Iterator[StoredEvent]] = iter,
+) -> Verdict:
+    """The log up to its sealed extent; ``watch`` sees the events pass (a progress bar)."""
+    upto, checkpoints = sealed_extent(engine)
+    events = watch(stored_events(recorder, upto))
+    return verify_log(events, stored_seals(engine, upto), checkpoints, trusted_key)
 
 
 def verify_stored_incident(
     recorder: ApplicationRecorder, engine: Engine, incident_id: UUID
 ) -> Verdict:
+    upto, _ = sealed_extent(engine)  # first: every event up to it is in the read below
     rows = cast(IdempotentRecorder, recorder).positioned_events(incident_id)
-    events = [StoredEvent(p, str(incident_id), v, t, s) for p, v, t, s in rows]
-    seals = {s.position: s for s in stored_seals(engine, str(incident_id))}
+    events = [StoredEvent(p, str(incident_id), v, t, s) for p, v, t, s in rows if p <= upto]
+    seals = {s.position: s for s in stored_seals(engine, upto, str(incident_id))}
     return verify_incident(events, seals)
 
 

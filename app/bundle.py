@@ -10,17 +10,19 @@ from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy.engine import Engine
 
 from app.audit import Checkpoint, Verdict, verify_log
-from app.audit_store import load_checkpoints, stored_events, stored_seals
+from app.audit_store import sealed_extent, stored_events, stored_seals
 from projections.seals import Seal, StoredEvent
 
 
 def bundle_lines(recorder: ApplicationRecorder, engine: Engine) -> Iterator[str]:
-    """Streamed: memory stays flat however long the log."""
-    for event in stored_events(recorder):
+    """Streamed: memory stays flat however long the log. The log up to its sealed extent:
+    what is written while it streams is left for the next bundle."""
+    upto, checkpoints = sealed_extent(engine)
+    for event in stored_events(recorder, upto):
         yield json.dumps({"event": event.as_json()}) + "\n"
-    for seal in stored_seals(engine):
+    for seal in stored_seals(engine, upto):
         yield json.dumps({"seal": asdict(seal)}) + "\n"
-    for checkpoint in load_checkpoints(engine):
+    for checkpoint in checkpoints:
         yield json.dumps({"checkpoint": asdict(checkpoint)}) + "\n"
 
 

@@ -19,8 +19,8 @@ import typer
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.audit import Verdict, public_key_of, verify_log
-from app.audit_store import load_checkpoints, make_checkpoint, stored_events, stored_seals
+from app.audit import Verdict, public_key_of
+from app.audit_store import make_checkpoint, verify_store
 from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
 from app.principals import Role
@@ -247,12 +247,11 @@ def verify(
     services = build_services(Settings())
     try:
         services.catch_up_seals()
-        events = with_progress(stored_events(services.ledger.recorder), services)
-        verdict = verify_log(
-            events,
-            stored_seals(services.read_models),
-            load_checkpoints(services.read_models),
+        verdict = verify_store(
+            services.ledger.recorder,
+            services.read_models,
             public_key,
+            lambda events: with_progress(events, services),
         )
     finally:
         services.close()

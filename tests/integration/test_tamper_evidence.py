@@ -50,6 +50,9 @@ class Store:
             return list(found)
 
     def verify(self) -> Break | None:
+        """As the API and the command line do: seal up to the head (whatever the log holds
+        then), then verify the sealed log."""
+        self.services.catch_up_seals()
         return verify_store(
             self.services.ledger.recorder, self.services.read_models, TRUSTED
         ).first_break
@@ -116,6 +119,14 @@ def test_a_deleted_event_is_detected_at_its_position(tampered: Store) -> None:
     tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
 
     assert tampered.verify() == Break(position, "a sealed event was removed")
+
+
+def test_deleting_the_newest_event_is_detected_at_its_position(tampered: Store) -> None:
+    newest = tampered.positions()[-1]
+
+    tampered.sql("DELETE FROM {table} WHERE {position} = ?", newest)
+
+    assert tampered.verify() == Break(newest, "a sealed event was removed")
 
 
 def test_two_swapped_events_are_detected_at_the_first(tampered: Store) -> None:
