@@ -1,14 +1,16 @@
 """Issue 7, must show 1: a client that disconnects at random points while 2,000 events are
 written, and resumes with Last-Event-ID, receives every event exactly once, in order, across
 reconnects and a server restart; and an agency receives only the events of incidents it is a
-party to."""
+party to. A key revoked while its stream runs ends the stream."""
 
 import random
 import threading
+import time
+from datetime import UTC, datetime
 
 import httpx
 
-from app.keys import create_key
+from app.keys import ID_LENGTH, create_key, end_key, hash_key
 from app.services import build_services
 from app.settings import Settings
 from tests.api import bodies
@@ -91,3 +93,46 @@ def test_an_agency_receives_only_events_of_incidents_it_is_party_to(
         server.kill()
 
     assert seen == [3, 4]
+
+
+def test_a_key_revoked_while_its_stream_runs_ends_the_stream(sqlite_settings: Settings) -> None:
+    key = keys(sqlite_settings)
+    server = ServerProcess(sqlite_settings)
+    server.start()
+    try:
+        with (
+            httpx.Client(base_url=server.url, timeout=30) as client,
+            httpx.stream(
+                "GET", server.url + "/v1/stream", headers=bearer(key["KCSD"]), timeout=30
+            ) as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines) == ": idle"
+            revoke(sqlite_settings, key["KCSD"])
+            while client.get("/v1/incidents", headers=bearer(key["KCSD"])).status_code != 401:
+                time.sleep(0.2)  # the server notices within RecentKeys' 5 seconds
+            opened = client.post(
+                "/v1/incidents", json=bodies.open_body(), headers=bearer(key["KPD"])
+            )
+            seen = []
+            for line in lines:  # ends with the stream; without the check it never would
+                if line.startswith("id: "):
+                    seen.append(int(line[4:]))
+                    if seen[-1] == opened.json()["position"]:
+                        break
+    finally:
+        server.kill()
+
+    assert seen == []
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def revoke(settings: Settings, key: str) -> None:
+    services = build_services(settings)
+    try:
+        end_key(services.read_models, hash_key(key)[:ID_LENGTH], datetime.now(UTC))
+    finally:
+        services.close()
