@@ -23,6 +23,7 @@ from app.audit import Verdict, public_key_of
 from app.audit_store import make_checkpoint, verify_store
 from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
+from app.migrations import NotMigrated
 from app.principals import Role
 from app.services import STORE_UNAVAILABLE, Services, build_services, tune_garbage_collector
 from app.settings import Settings
@@ -101,16 +102,18 @@ PR_SET_PDEATHSIG = 1
 def create_key_command(
     agency: Annotated[str, typer.Option(help="Agency code the key acts for, e.g. KENOSHA-PD")],
     label: Annotated[str, typer.Option(help="Who holds the key, e.g. 'CAD primary'")] = "",
-    valid_days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
+    valid_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Expire after this many days")
+    ] = None,
     role: Annotated[Role, typer.Option(help="What the key may do")] = Role.CAD,
 ) -> None:
     """Create an API key for an agency; the key is shown once and stored only as a hash.
     A state auditor's agency names the state body (it need not be in the directory)."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         if role != Role.STATE_AUDITOR:
             services.ledger.directory.agency(agency)
-        valid_for = timedelta(days=valid_days) if valid_days else None
+        valid_for = None if valid_days is None else timedelta(days=valid_days)
         typer.echo(create_key(services.read_models, agency, label, valid_for, role))
     except UnknownAgency as error:
         raise typer.BadParameter(error.detail) from None
@@ -121,7 +124,7 @@ def create_key_command(
 @cli.command()
 def rebuild() -> None:
     """Empty the read models and project the whole event log again."""
-    services = build_services(Settings())
+    services = existing_services()
     tune_garbage_collector()
     try:
         started = time.perf_counter()
@@ -157,6 +160,19 @@ def services_once_reachable(settings: Settings) -> Services:
             time.sleep(1)
 
 
+def existing_services() -> Services:
+    """For the commands that read or change what the service stored: a mistyped
+    MAL_DATA_DIR would otherwise give them a new empty store, and they would report
+    success on it (no events to verify, a key the service never sees)."""
+    settings = Settings()
+    if not (settings.uses_postgres or settings.sqlite_files.events.exists()):
+        raise typer.BadParameter(
+            f"no event store at {settings.sqlite_files.events}: check MAL_DATA_DIR"
+            " (`mutual-aid migrate` makes a new one)"
+        )
+    return build_services(settings)
+
+
 keys = typer.Typer(help="List, revoke and rotate API keys.")
 cli.add_typer(keys, name="keys")
 
@@ -164,7 +180,7 @@ cli.add_typer(keys, name="keys")
 @keys.command("list")
 def list_keys_command() -> None:
     """Every key by id (the start of its hash), agency, role, created, valid until, label."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         for key in list_keys(services.read_models):
             until = key["valid_until"].isoformat() if key["valid_until"] else "-"
@@ -180,7 +196,7 @@ def list_keys_command() -> None:
 @keys.command("revoke")
 def revoke_command(key_id: str) -> None:
     """Stop a key now."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         end_key(services.read_models, key_id, datetime.now(UTC))
     except ValueError as error:
@@ -192,10 +208,12 @@ def revoke_command(key_id: str) -> None:
 @keys.command("rotate")
 def rotate_command(
     key_id: str,
-    grace_hours: Annotated[int, typer.Option(help="How long the old key keeps working")] = 24,
+    grace_hours: Annotated[
+        int, typer.Option(min=0, max=720, help="How long the old key keeps working")
+    ] = 24,
 ) -> None:
     """Issue a new key for the same agency and holder; the old one expires after the grace."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         typer.echo(rotate_key(services.read_models, key_id, timedelta(hours=grace_hours)))
     except ValueError as error:
@@ -228,7 +246,7 @@ def keygen() -> None:
 @cli.command()
 def checkpoint() -> None:
     """Sign a checkpoint of the log digest at the newest sealed event; print it as JSON."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         services.catch_up_seals()
         private = services.signing_key()
@@ -244,7 +262,7 @@ def verify(
     public_key: Annotated[str, typer.Option(help="The auditor's trusted public key (hex)")],
 ) -> None:
     """Verify the whole log against its seals and the stored signed checkpoints."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         services.catch_up_seals()
         verdict = verify_store(
@@ -261,7 +279,7 @@ def verify(
 @cli.command("verify-snapshots")
 def verify_snapshots() -> None:
     """Check every snapshot against the events it stands for (one replay per incident)."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         ledger = services.ledger
         assert ledger.snapshots is not None
@@ -279,7 +297,7 @@ def verify_snapshots() -> None:
 @cli.command()
 def export(path: Path) -> None:
     """Write an audit bundle (JSON Lines: events, seals and signed checkpoints)."""
-    services = build_services(Settings())
+    services = existing_services()
     try:
         services.catch_up_seals()
         with path.open("w") as out:
@@ -320,4 +338,9 @@ def migrate() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except (*STORE_UNAVAILABLE, NotMigrated) as error:
+        # What an operator can act on, in a line, rather than a page of traceback.
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)

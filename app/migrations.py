@@ -7,6 +7,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from alembic import command
@@ -14,11 +16,33 @@ from alembic import command
 SETUP_LOCK = 8_410_331  # any constant; serializes processes starting together
 
 
+class NotMigrated(RuntimeError):
+    """The tables are not at the newest revision, and this process may not migrate them."""
+
+
 def upgrade_to_head(engine: Engine, migrations_dir: Path) -> None:
-    config = Config(str(migrations_dir / "alembic.ini"))
+    config = alembic_config(migrations_dir)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def check_at_head(engine: Engine, migrations_dir: Path) -> None:
+    """For a process that does not own the tables (MAL_CREATE_TABLES=false): it could not
+    migrate them, so it says what to do rather than fail on a permission half way."""
+    heads = set(ScriptDirectory.from_config(alembic_config(migrations_dir)).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads:
+        found = ", ".join(sorted(current)) or "none"
+        raise NotMigrated(
+            f"the read-model tables are at revision {found}, not {', '.join(sorted(heads))}:"
+            " run `mutual-aid migrate` as the tables' owner"
+        )
+
+
+def alembic_config(migrations_dir: Path) -> Config:
+    return Config(str(migrations_dir / "alembic.ini"))
 
 
 @contextmanager

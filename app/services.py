@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from app.access_log import prepare_sqlite_store
 from app.ledger import MutualAidLedger
-from app.migrations import setting_up_alone, sqlite_turns, upgrade_to_head
+from app.migrations import check_at_head, setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
 from app.store import durability_warnings
@@ -98,7 +98,8 @@ def build_services(settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
     with setting_up_alone(engine):
-        upgrade_to_head(engine, settings.migrations_dir)
+        migrate = upgrade_to_head if settings.create_tables else check_at_head
+        migrate(engine, settings.migrations_dir)
         ledger = MutualAidLedger(
             settings.event_store_env(),
             directory,

@@ -9,6 +9,7 @@ port=${MAL_FUZZ_PORT:-8799}
 work=$(mktemp -d)
 export MAL_DATA_DIR="$work" MAL_RATE_LIMIT_PER_MINUTE=1000000 MAL_AUTH_LOCKOUT=false
 export "$(.venv/bin/mutual-aid keygen | head -1)"  # MAL_SIGNING_KEY, for checkpoints
+.venv/bin/mutual-aid migrate  # a new store, for the keys made before the server starts
 key() { .venv/bin/mutual-aid create-key --agency "$1" --role "$2" --label fuzz; }
 cad=$(key KPD cad)
 auditor=$(key KPD auditor)

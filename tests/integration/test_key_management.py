@@ -1,8 +1,13 @@
-"""Issue 6 (part): keys are listed by id only, revoked, expired and rotated from the CLI."""
+"""Issue 6 (part): keys are listed by id only, revoked, expired and rotated from the CLI. The
+commands refuse a data directory without a store, and validities the admin API would refuse,
+and say in a line what is wrong with a database they cannot use."""
 
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import ANY
+
+import pytest
 
 from app.keys import create_key, principal_of
 from app.principals import Principal, Role
@@ -11,10 +16,22 @@ from app.settings import Settings
 from tests.integration.server import CLI, environment
 
 
+def run(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args], env={**environment(settings), **env}, capture_output=True, text=True
+    )
+
+
 def cli(settings: Settings, *args: str) -> str:
-    done = subprocess.run([CLI, *args], env=environment(settings), capture_output=True, text=True)
+    done = run(settings, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+@pytest.fixture(autouse=True)
+def store(sqlite_settings: Settings) -> None:
+    """The key commands work on the store the service (or `migrate`) made."""
+    cli(sqlite_settings, "migrate")
 
 
 def test_a_key_is_listed_by_id_then_revoked_and_stops_working(sqlite_settings: Settings) -> None:
@@ -66,12 +83,7 @@ def test_a_state_auditor_key_names_a_state_body_outside_the_directory(
     sqlite_settings: Settings,
 ) -> None:
     key = cli(sqlite_settings, "create-key", "--agency", "WI-DOJ", "--role", "state-auditor")
-    refused = subprocess.run(
-        [CLI, "create-key", "--agency", "WI-DOJ", "--role", "cad"],
-        env=environment(sqlite_settings),
-        capture_output=True,
-        text=True,
-    )
+    refused = run(sqlite_settings, "create-key", "--agency", "WI-DOJ", "--role", "cad")
 
     services = build_services(sqlite_settings)
     try:
@@ -81,3 +93,63 @@ def test_a_state_auditor_key_names_a_state_body_outside_the_directory(
     assert found == Principal(ANY, "WI-DOJ", Role.STATE_AUDITOR)
     assert found.sees is None
     assert refused.returncode != 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("create-key", "--agency", "KPD"), ("keys", "list"), ("rebuild",), ("export", "{tmp}/b")],
+)
+def test_a_command_given_a_data_directory_without_a_store_refuses_and_makes_none(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    typo = tmp_path / "dta"
+
+    done = run(Settings(data_dir=typo), *(arg.format(tmp=tmp_path) for arg in command))
+
+    assert done.returncode == 2
+    assert "no event store" in done.stderr
+    assert not typo.exists()
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("create-key", "--agency", "KPD", "--valid-days", "0"),
+        ("create-key", "--agency", "KPD", "--valid-days", "-1"),
+        ("keys", "rotate", "{key_id}", "--grace-hours", "-48"),
+        ("keys", "rotate", "{key_id}", "--grace-hours", "721"),
+    ],
+)
+def test_a_validity_outside_what_the_admin_api_allows_is_refused(
+    sqlite_settings: Settings, flags: tuple[str, ...]
+) -> None:
+    cli(sqlite_settings, "create-key", "--agency", "KCSD")
+    keys = cli(sqlite_settings, "keys", "list")
+
+    done = run(sqlite_settings, *(flag.format(key_id=keys.split()[0]) for flag in flags))
+
+    assert done.returncode == 2
+    assert "Invalid value" in done.stderr
+    assert cli(sqlite_settings, "keys", "list") == keys
+
+
+def test_a_process_that_may_not_migrate_says_so_in_a_line(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "unmigrated")
+    settings.data_dir.mkdir()
+    settings.sqlite_files.events.touch()  # a store whose read models were never migrated
+
+    done = run(settings, "keys", "list", MAL_CREATE_TABLES="false")
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: the read-model tables are at revision none, not 0011:"
+        " run `mutual-aid migrate` as the tables' owner"
+    ]
+
+
+def test_an_unreachable_database_is_reported_in_a_line(sqlite_settings: Settings) -> None:
+    done = run(sqlite_settings, "keys", "list", MAL_DATABASE_URL="postgresql://mal@127.0.0.1:9/mal")
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ")
+    assert "Traceback" not in done.stderr
