@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.audit import Verdict, public_key_of
 from app.audit_store import make_checkpoint, verify_store
@@ -257,9 +257,24 @@ def checkpoint() -> None:
         services.close()
 
 
+def ed25519_public_key(value: str) -> str:
+    """A key that could verify nothing would let a log with no checkpoint pass as checked."""
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(value))
+    except ValueError:
+        raise typer.BadParameter("not an Ed25519 public key in hex (64 digits)") from None
+    return value
+
+
+TrustedKey = Annotated[
+    str,
+    typer.Option(callback=ed25519_public_key, help="The auditor's trusted public key (hex)"),
+]
+
+
 @cli.command()
 def verify(
-    public_key: Annotated[str, typer.Option(help="The auditor's trusted public key (hex)")],
+    public_key: TrustedKey,
 ) -> None:
     """Verify the whole log against its seals and the stored signed checkpoints."""
     services = existing_services()
@@ -309,7 +324,7 @@ def export(path: Path) -> None:
 @cli.command("verify-bundle")
 def verify_bundle_command(
     path: Path,
-    public_key: Annotated[str, typer.Option(help="The auditor's trusted public key (hex)")],
+    public_key: TrustedKey,
 ) -> None:
     """Verify an exported bundle offline: no service, no database, only the public key."""
     with path.open() as bundle:

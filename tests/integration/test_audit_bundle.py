@@ -78,3 +78,13 @@ def test_a_bundle_is_trusted_only_under_the_auditors_public_key(
 
     assert done.returncode == 1
     assert "checkpoint signature is not valid" in done.stderr
+
+
+def test_a_trusted_key_that_could_verify_nothing_is_refused(tmp_path: Path) -> None:
+    bundle = tmp_path / "empty.jsonl"
+    bundle.touch()  # no checkpoint: a key would never be tried
+
+    done = offline(bundle, "00")
+
+    assert done.returncode == 2
+    assert "not an Ed25519 public key" in done.stderr
