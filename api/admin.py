@@ -14,7 +14,7 @@ from api.deps import KeyAdmin, ServicesDep
 from api.examples import example
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Body, Name
-from app.keys import KeyNotFound, create_key, end_key, list_keys, rotate_key
+from app.keys import KeyEnded, KeyNotFound, create_key, end_key, list_keys, rotate_key
 from app.principals import Role
 
 ERRORS = problem_responses(403, 404, 422)
@@ -80,7 +80,7 @@ def revoke(key_id: KeyId, admin: KeyAdmin, s: ServicesDep, request: Request) -> 
     return {"key_id": key_id, "status": "revoked"}
 
 
-@router.post("/{key_id}/rotate", status_code=201)
+@router.post("/{key_id}/rotate", status_code=201, responses=problem_responses(409))
 def rotate(
     key_id: KeyId, body: RotationBody, admin: KeyAdmin, s: ServicesDep, request: Request
 ) -> NewKey:
@@ -94,10 +94,13 @@ def rotate(
 
 @contextmanager
 def key_of(agency: str) -> Iterator[None]:
-    """Another agency's key answers 404 like a key that does not exist."""
+    """Another agency's key answers 404 like a key that does not exist. An ended key of the
+    agency's own is listed with its end, so 409 tells the admin no more than it knows."""
     try:
         yield
     except KeyNotFound:
         raise ApiProblem(
             404, "key-not-found", "No such key", f"{agency} has no key with this id"
         ) from None
+    except KeyEnded as error:
+        raise ApiProblem(409, "key-ended", "The key has ended", str(error)) from None

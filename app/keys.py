@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.principals import Principal, Role
 from projections.tables import UTCDateTime, metadata
@@ -39,28 +40,39 @@ def create_key(
     valid_for: timedelta | None = None,
     role: Role = Role.CAD,
 ) -> str:
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    valid_until = datetime.now(UTC) + valid_for if valid_for else None
     with engine.begin() as conn:
-        conn.execute(
-            sa.insert(api_keys).values(
-                key_hash=hash_key(key),
-                agency=agency,
-                label=label,
-                role=role.value,
-                created_at=now,
-                valid_until=now + valid_for if valid_for else None,
-            )
+        return add_key(conn, agency, label, role, valid_until)
+
+
+def add_key(
+    conn: Connection, agency: str, label: str, role: Role, valid_until: datetime | None
+) -> str:
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(
+        sa.insert(api_keys).values(
+            key_hash=hash_key(key),
+            agency=agency,
+            label=label,
+            role=role.value,
+            created_at=datetime.now(UTC),
+            valid_until=valid_until,
         )
+    )
     return key
+
+
+def works_at(at: datetime) -> ColumnElement[bool]:
+    """The key has not ended by ``at``."""
+    until = api_keys.c.valid_until
+    return sa.or_(until.is_(None), until > sa.literal(at, UTCDateTime()))
 
 
 def principal_of(engine: Engine, key: str) -> Principal | None:
     c = api_keys.c
-    valid = sa.or_(
-        c.valid_until.is_(None), c.valid_until > sa.literal(datetime.now(UTC), UTCDateTime())
+    query = sa.select(c.key_hash, c.agency, c.role).where(
+        c.key_hash == hash_key(key), works_at(datetime.now(UTC))
     )
-    query = sa.select(c.key_hash, c.agency, c.role).where(c.key_hash == hash_key(key), valid)
     with engine.connect() as conn:
         row = conn.execute(query).one_or_none()
     return Principal(row.key_hash[:ID_LENGTH], row.agency, Role(row.role)) if row else None
@@ -108,20 +120,34 @@ def list_keys(engine: Engine, agency: str | None = None) -> list[dict[str, Any]]
 
 
 def end_key(engine: Engine, key_id: str, at: datetime, agency: str | None = None) -> None:
-    """The key stops working at ``at``: now to revoke it, later to let clients move over.
+    """The key stops working at ``at``: now to revoke it. A key that ends sooner keeps its end.
     With ``agency``, only a key of that agency can be ended."""
     old = the_key(engine, key_id, agency)
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(api_keys).where(api_keys.c.key_hash == old["key_hash"]).values(valid_until=at)
-        )
+        conn.execute(ended_by(at).where(api_keys.c.key_hash == old["key_hash"]))
 
 
 def rotate_key(engine: Engine, key_id: str, grace: timedelta, agency: str | None = None) -> str:
-    """A new key for the same agency, role and holder; the old one works ``grace`` more."""
+    """A new key for the same agency, role and holder that ends when the old one would have
+    (a rotation changes the secret, never how long the holder may act); the old one works
+    ``grace`` more, or until its own end if sooner. A key that has ended is not rotated:
+    that would bring it back."""
     old = the_key(engine, key_id, agency)
-    end_key(engine, key_id, datetime.now(UTC) + grace, agency)
-    return create_key(engine, old["agency"], old["label"], role=Role(old["role"]))
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        # One statement checks and ends it, so a revocation meanwhile is never undone.
+        still_working = sa.and_(api_keys.c.key_hash == old["key_hash"], works_at(now))
+        if conn.execute(ended_by(now + grace).where(still_working)).rowcount == 0:
+            raise KeyEnded(f"{key_id} has ended; create a new key instead")
+        return add_key(conn, old["agency"], old["label"], Role(old["role"]), old["valid_until"])
+
+
+def ended_by(at: datetime) -> sa.Update:
+    """Set the key's end to ``at`` unless it ends sooner: no change moves an end later."""
+    until = api_keys.c.valid_until
+    return sa.update(api_keys).values(
+        valid_until=sa.case((works_at(at), sa.literal(at, UTCDateTime())), else_=until)
+    )
 
 
 def the_key(engine: Engine, key_id: str, agency: str | None) -> RowMapping:
@@ -138,6 +164,10 @@ def the_key(engine: Engine, key_id: str, agency: str | None) -> RowMapping:
 
 class KeyNotFound(ValueError):
     pass
+
+
+class KeyEnded(ValueError):
+    """Revoked, expired or rotated out."""
 
 
 def hash_key(key: str) -> str:

@@ -66,3 +66,32 @@ def test_an_admin_reaches_only_its_own_agency_and_never_an_all_agency_role(
     assert (state.status_code, state.json()["type"]) == (422, P + "validation-failed")
     assert elsewhere.json()["errors"][0]["type"] == "server_owned"
     assert other.get("/v1/admin/keys").status_code == 200
+
+
+def test_an_ended_key_is_not_rotated_back_to_life(sqlite_service: Service) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    old = Cad(sqlite_service.client, "KPD", new_key(admin, "cad"))
+    key_id = next(k["key_id"] for k in admin.get("/v1/admin/keys").json() if k["role"] == "cad")
+    admin.post(f"/v1/admin/keys/{key_id}/revoke", None)
+    revoked = next(k for k in admin.get("/v1/admin/keys").json() if k["key_id"] == key_id)
+
+    rotated = admin.post(f"/v1/admin/keys/{key_id}/rotate", {"grace_hours": 720})
+
+    listed = admin.get("/v1/admin/keys").json()
+    assert (rotated.status_code, rotated.json()["type"]) == (409, P + "key-ended")
+    assert old.get("/v1/incidents").status_code == 401
+    assert next(k for k in listed if k["key_id"] == key_id) == revoked
+    assert len(listed) == 2  # the admin's key and the revoked one: no new key
+
+
+def test_a_rotated_key_ends_when_the_old_one_would_have(sqlite_service: Service) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    made = admin.post("/v1/admin/keys", {"role": "cad", "label": "CAD", "valid_days": 1})
+    [before] = [k for k in admin.get("/v1/admin/keys").json() if k["role"] == "cad"]
+
+    rotated = admin.post(f"/v1/admin/keys/{before['key_id']}/rotate", {"grace_hours": 720})
+
+    [old, new] = [k for k in admin.get("/v1/admin/keys").json() if k["role"] == "cad"]
+    assert (made.status_code, rotated.status_code) == (201, 201)
+    assert old == before  # the grace would end later than the key: its end stays
+    assert new["valid_until"] == before["valid_until"]

@@ -1,17 +1,18 @@
 """Issue 6 (part): keys are listed by id only, revoked, expired and rotated from the CLI. The
 commands refuse a data directory without a store, and validities the admin API would refuse,
-and say in a line what is wrong with a database they cannot use."""
+and say in a line what is wrong with a database they cannot use. A rotation never brings an
+ended key back or outlasts the old key."""
 
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
 
-from app.keys import create_key, principal_of
+from app.keys import KeyEnded, create_key, end_key, list_keys, principal_of, rotate_key
 from app.principals import Principal, Role
-from app.services import build_services
+from app.services import Services, build_services
 from app.settings import Settings
 from tests.integration.server import CLI, environment
 
@@ -153,3 +154,26 @@ def test_an_unreachable_database_is_reported_in_a_line(sqlite_settings: Settings
     assert done.returncode == 1
     assert done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr
+
+
+def test_an_expired_key_is_not_rotated_and_keeps_its_end(services: Services) -> None:
+    engine = services.read_models
+    expired = create_key(engine, "KPD", "temp", valid_for=timedelta(seconds=-1))
+    [before] = list_keys(engine)
+
+    with pytest.raises(KeyEnded):
+        rotate_key(engine, before["key_hash"], timedelta(hours=720))
+    end_key(engine, before["key_hash"], datetime.now(UTC))
+
+    assert list_keys(engine) == [before]
+    assert principal_of(engine, expired) is None
+
+
+def test_a_rotated_key_keeps_the_old_keys_end_and_never_extends_it(services: Services) -> None:
+    engine = services.read_models
+    create_key(engine, "KPD", "CAD", valid_for=timedelta(hours=1))
+    [before] = list_keys(engine)
+
+    rotate_key(engine, before["key_hash"], timedelta(hours=720))
+
+    assert [k["valid_until"] for k in list_keys(engine)] == [before["valid_until"]] * 2
