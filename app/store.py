@@ -327,7 +327,9 @@ SERVICE_ROLE_GRANTS = [
     # Append-only records: the triggers refuse changes, and the role gets no right to try.
     "GRANT SELECT, INSERT ON {schema}.access_log, {schema}.event_seals, {schema}.checkpoints"
     " TO {role}",
-    "GRANT SELECT ON {schema}.api_keys, {schema}.alembic_version TO {role}",
+    # The admin API creates, rotates and revokes keys (revoking sets an end: no DELETE).
+    "GRANT SELECT, INSERT, UPDATE ON {schema}.api_keys TO {role}",
+    "GRANT SELECT ON {schema}.alembic_version TO {role}",
 ]
 
 

@@ -2,10 +2,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from app.services import Services, build_services
 from app.settings import Settings
+from app.store import grant_service_role
 from tests.postgres import create_database, drop_database, remove_cluster, start_cluster
 
 
@@ -29,6 +31,21 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(postgres_server, url)
+
+
+@pytest.fixture
+def service_role_url(postgres_url: str) -> str:
+    """The database as its owner sets it up for production (tables made, `mutual-aid
+    grant-service-role mal_service`), and a URL for the role the service then runs as."""
+    owner = build_services(Settings(database_url=postgres_url))
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("DROP ROLE IF EXISTS mal_service")
+            conn.execute("CREATE ROLE mal_service LOGIN")
+        grant_service_role(owner.ledger.recorder, "mal_service")
+    finally:
+        owner.close()
+    return postgres_url.replace("postgres@", "mal_service@", 1)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

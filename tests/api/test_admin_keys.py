@@ -1,7 +1,16 @@
 """Issue 6: an agency's administrator lists, creates, rotates and revokes its own agency's keys
 over the API; keys are shown once and never listed; no other agency's key is within reach."""
 
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.keys import create_key
+from app.main import create_app
 from app.principals import Role
+from app.services import build_services
+from app.settings import Settings
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
 
@@ -95,3 +104,24 @@ def test_a_rotated_key_ends_when_the_old_one_would_have(sqlite_service: Service)
     assert (made.status_code, rotated.status_code) == (201, 201)
     assert old == before  # the grace would end later than the key: its end stays
     assert new["valid_until"] == before["valid_until"]
+
+
+@pytest.mark.postgres
+def test_an_admin_manages_keys_when_the_service_runs_as_its_own_role(
+    postgres_url: str, service_role_url: str, tmp_path: Path
+) -> None:
+    owner = build_services(Settings(database_url=postgres_url))
+    admin_key = create_key(owner.read_models, "KPD", "key officer", role=Role.ADMIN)
+    owner.close()
+    settings = Settings(database_url=service_role_url, create_tables=False, data_dir=tmp_path)
+
+    with TestClient(create_app(settings)) as client:
+        admin = Cad(client, "KPD", admin_key)
+        made = admin.post("/v1/admin/keys", {"role": "cad", "label": "CAD", "valid_days": 30})
+        key_id = admin.get("/v1/admin/keys").json()[-1]["key_id"]
+        rotated = admin.post(f"/v1/admin/keys/{key_id}/rotate", {"grace_hours": 1})
+        revoked = admin.post(f"/v1/admin/keys/{key_id}/revoke", None)
+        new = Cad(client, "KPD", rotated.json()["key"]).get("/v1/incidents")
+
+    assert (made.status_code, rotated.status_code, revoked.status_code) == (201, 201, 200)
+    assert new.status_code == 200

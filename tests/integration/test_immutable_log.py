@@ -10,7 +10,6 @@ import pytest
 from app.access_log import AccessLogWriter
 from app.services import build_services
 from app.settings import Settings
-from app.store import grant_service_role
 from domain.incident import Incident
 from tests.scenarios import every_kind_of_event, full_incident, snapshot_versions
 
@@ -66,16 +65,9 @@ def test_postgres_refuses_to_change_or_remove_a_stored_event_even_for_its_owner(
 
 @pytest.mark.postgres
 def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_them(
-    postgres_url: str,
+    service_role_url: str,
 ) -> None:
-    owner = build_services(Settings(database_url=postgres_url))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS mal_service")
-        conn.execute("CREATE ROLE mal_service LOGIN")
-    grant_service_role(owner.ledger.recorder, "mal_service")
-    owner.close()
-    as_service = postgres_url.replace("postgres@", "mal_service@", 1)
-
+    as_service = service_role_url
     service = build_services(Settings(database_url=as_service, create_tables=False))
     full_incident(service.ledger, "K-1")
     every_kind_of_event(service.ledger, "K-2")  # long enough to be snapshotted
