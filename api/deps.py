@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.guard import AuthGuard
 from api.problems import ApiProblem
-from app.keys import RecentKeys
+from app.keys import RecentKeys, issued
 from app.ledger import Context, Idempotency, MutualAidLedger
 from app.principals import Principal, Scope
 from app.services import Services
@@ -64,7 +64,11 @@ async def authenticated(
         principal = keys.recent(key) or await run_in_threadpool(keys.principal, key)
     request.state.principal = principal  # for the access log
     if principal is None:
-        if credentials:  # a wrong key is a guess; no key at all is not
+        # A wrong key is a guess. No key at all is not, nor a key of ours that has ended (a
+        # client not yet moved to its new key): counting it would lock out its whole address.
+        # Both get the same answer, so it tells no more than that the key does not work now.
+        engine: Engine = request.app.state.services.read_models
+        if credentials and not await run_in_threadpool(issued, engine, credentials.credentials):
             guard.failed(source)
         raise ApiProblem(
             401,

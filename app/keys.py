@@ -78,6 +78,14 @@ def principal_of(engine: Engine, key: str) -> Principal | None:
     return Principal(row.key_hash[:ID_LENGTH], row.agency, Role(row.role)) if row else None
 
 
+def issued(engine: Engine, key: str) -> bool:
+    """The key was made here, whether or not it still works: one that has ended is no guess
+    (nobody guesses a 256-bit key), only its holder can send it."""
+    query = sa.select(api_keys.c.key_hash).where(api_keys.c.key_hash == hash_key(key))
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
+
+
 class RecentKeys:
     """Keys that worked in the last few seconds, so a request costs no key lookup. A key
     revoked or expired in another process stops working within ``ttl`` seconds; revoking it

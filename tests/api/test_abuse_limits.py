@@ -2,6 +2,7 @@
 minutes; each key has a request rate limit; both answer 429 with Retry-After."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,24 @@ def test_with_lockout_off_wrong_keys_are_refused_but_never_lock_out() -> None:
         guard.failed("10.0.0.1")
 
     guard.check_source("10.0.0.1")
+
+
+def test_a_key_that_has_ended_is_refused_like_a_wrong_one_but_never_locks_the_source_out(
+    client: tuple[TestClient, Clock, str],
+) -> None:
+    test_client, _, key = client
+    engine = test_client.app.state.services.read_models  # type: ignore[attr-defined]
+    ended = create_key(engine, "KPD", "rotated out", valid_for=timedelta(seconds=-1))
+
+    refused = [test_client.get("/v1/incidents", headers=bearer(ended)) for _ in range(10)]
+    wrong = test_client.get("/v1/incidents", headers=bearer("mal_wrong"))
+    after = test_client.get("/v1/incidents", headers=bearer(key))
+
+    assert [r.status_code for r in refused] == [401] * 10
+    assert refused[-1].json() == wrong.json()
+    assert refused[-1].headers["WWW-Authenticate"] == wrong.headers["WWW-Authenticate"]
+    assert after.status_code == 200
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

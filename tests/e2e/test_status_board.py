@@ -1,5 +1,6 @@
 """Issue 7, must show 4: the built-in status board, in a real headless Chromium, changes
-within one second of each write an incident goes through."""
+within one second of each write an incident goes through, and stops and asks for a key once
+its key is refused."""
 
 import shutil
 from collections.abc import Iterator
@@ -9,6 +10,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from app.keys import create_key
+from app.principals import Role
+from app.services import build_services
 from app.settings import Settings
 from tests.api import bodies
 from tests.integration.server import ServerProcess
@@ -66,3 +70,25 @@ def test_the_board_follows_an_incident_within_a_second_of_each_write(
     assert page.locator("tr[data-agency]").count() == 0
     assert "KCSD: partially_accepted" not in page.content()
     page.screenshot(path=str(tmp_path / "board.png"))
+
+
+def test_a_board_whose_key_is_revoked_stops_and_asks_for_another(
+    board: tuple[Page, httpx.Client, dict[str, str]], sqlite_settings: Settings
+) -> None:
+    page, api, key = board
+    services = build_services(sqlite_settings)
+    admin_key = create_key(services.read_models, "KPD", "key officer", role=Role.ADMIN)
+    services.close()
+    admin, kcsd = ({"Authorization": f"Bearer {k}"} for k in (admin_key, key["KCSD"]))
+    [board_key] = [k for k in api.get("/v1/admin/keys", headers=admin).json() if k["role"] == "cad"]
+    sent: list[str] = []
+
+    revoked = api.post(f"/v1/admin/keys/{board_key['key_id']}/revoke", headers=admin)
+    api.post("/v1/incidents", json=bodies.open_body("K-ASK-KPD", asked="KPD"), headers=kcsd)
+    page.wait_for_selector("#login", state="visible", timeout=5 * ONE_SECOND)
+    page.on("request", lambda request: sent.append(request.url))
+    page.wait_for_timeout(2.5 * ONE_SECOND)  # the page used to retry every second, forever
+
+    assert revoked.status_code == 200
+    assert sent == []
+    assert "refused (401)" in (page.text_content("#status") or "")
