@@ -1,6 +1,7 @@
 """Key administration for an agency's administrators: list, create, rotate and revoke the
 agency's own keys. Keys are shown once, when made; only their hashes are stored. A state
-auditor's key spans every agency, so only the operator's CLI makes one."""
+auditor's key spans every agency, so only the operator's CLI makes, rotates or revokes one;
+here it is no agency's key, even one made under the agency's code (app/keys.py: of_agency)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager

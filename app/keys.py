@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.principals import Principal, Role
+from app.principals import SCOPES, Principal, Role, Scope
 from projections.tables import UTCDateTime, metadata
 
 KEY_PREFIX = "mal_"
@@ -119,9 +120,7 @@ class RecentKeys:
 def list_keys(engine: Engine, agency: str | None = None) -> list[dict[str, Any]]:
     """Every key by id (never the key itself), with its agency, role, label and validity;
     only ``agency``'s keys when it is given."""
-    query = sa.select(api_keys).order_by(api_keys.c.created_at)
-    if agency is not None:
-        query = query.where(api_keys.c.agency == agency)
+    query = of_agency(sa.select(api_keys).order_by(api_keys.c.created_at), agency)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings()
         return [{**row, "key_hash": row["key_hash"][:ID_LENGTH]} for row in rows]
@@ -161,13 +160,23 @@ def ended_by(at: datetime) -> sa.Update:
 def the_key(engine: Engine, key_id: str, agency: str | None) -> RowMapping:
     """The one key whose id is ``key_id`` (and of ``agency``, when given)."""
     query = sa.select(api_keys).where(api_keys.c.key_hash.startswith(key_id, autoescape=True))
-    if agency is not None:
-        query = query.where(api_keys.c.agency == agency)
     with engine.connect() as conn:
-        found = conn.execute(query.limit(2)).mappings().all()
+        found = conn.execute(of_agency(query, agency).limit(2)).mappings().all()
     if len(found) != 1 or len(key_id) < ID_LENGTH:
         raise KeyNotFound(f"{key_id} does not name exactly one key")
     return found[0]
+
+
+# A key whose role reaches every agency (a state auditor's) is no agency's own, even when
+# made under an agency's code: only the operator (the CLI) lists, rotates or revokes it.
+AGENCY_ROLES = [role.value for role in Role if Scope.ALL_AGENCIES not in SCOPES[role]]
+
+
+def of_agency(query: Select[Any], agency: str | None) -> Select[Any]:
+    """Only ``agency``'s own keys, when it is given (an agency's admin)."""
+    if agency is None:
+        return query
+    return query.where(api_keys.c.agency == agency, api_keys.c.role.in_(AGENCY_ROLES))
 
 
 class KeyNotFound(ValueError):

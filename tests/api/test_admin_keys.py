@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.keys import create_key
+from app.keys import create_key, list_keys
 from app.main import create_app
 from app.principals import Role
 from app.services import build_services
@@ -125,3 +125,24 @@ def test_an_admin_manages_keys_when_the_service_runs_as_its_own_role(
 
     assert (made.status_code, rotated.status_code, revoked.status_code) == (201, 201, 200)
     assert new.status_code == 200
+
+
+def test_an_admin_neither_sees_nor_rotates_nor_revokes_a_state_auditors_key(
+    sqlite_service: Service,
+) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    state = sqlite_service.cad("KPD", Role.STATE_AUDITOR)  # the CLI allows a directory agency
+    [state_id] = [
+        k["key_hash"]
+        for k in list_keys(sqlite_service.services.read_models)
+        if k["role"] == "state-auditor"
+    ]
+
+    listed = admin.get("/v1/admin/keys").json()
+    rotated = admin.post(f"/v1/admin/keys/{state_id}/rotate", {"grace_hours": 0})
+    revoked = admin.post(f"/v1/admin/keys/{state_id}/revoke", None)
+
+    assert [k["role"] for k in listed] == ["admin"]
+    assert (rotated.status_code, rotated.json()["type"]) == (404, P + "key-not-found")
+    assert (revoked.status_code, revoked.json()["type"]) == (404, P + "key-not-found")
+    assert state.get("/v1/audit/bundle").status_code == 200
