@@ -20,7 +20,7 @@ from app.settings import Settings
 from app.store import durability_warnings
 from app.wal import WalCheckpointer, leave_checkpoints_to_the_thread
 from projections import incident_view, seals
-from projections.runner import ProjectionConflict, ProjectionRunner
+from projections.runner import ProjectionRunner
 from projections.tables import JSON_CODEC
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,8 @@ class Services:
         return self.sealer.wait_for(head, timeout)
 
     def catch_up_seals(self, timeout: float = 60) -> None:
-        """Seal what is left here, unless another process is sealing; then wait for it."""
-        try:
-            self.sealer.run_until_caught_up()
-        except (ProjectionConflict, sa.exc.IntegrityError):
-            log.info("another process is sealing; waiting for it")
+        """Seal what is left here, taking turns with any other process sealing."""
+        self.sealer.run_until_caught_up()
         if not self.seal_to_head(timeout):
             raise RuntimeError("the log is not sealed up to its head")
 

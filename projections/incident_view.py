@@ -192,9 +192,9 @@ class IncidentView:
     What is held is the stored rows as of a tracking position. A batch's rows are held only
     once the runner has committed it (the function a call returns), and trusted only by a
     batch that starts where it ended. A batch that starts anywhere else (another process or
-    a rebuild moved the position) finds nothing held; one that fails, or loses the race for
-    the position to another consumer after reading rows that one wrote, is never held.
-    Batches work on copies, so a rollback leaves what is held untouched.
+    a rebuild moved the position) finds nothing held; one that fails is never held, and
+    none reads rows before the runner has claimed its position. Batches work on copies, so
+    a rollback leaves what is held untouched.
     """
 
     def __init__(self, capacity: int = 1000) -> None:

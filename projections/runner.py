@@ -1,8 +1,10 @@
 """Feeds a projection from the event log: in log order, in batches, exactly once.
 
 A batch's rows and the new tracking position commit in one transaction, and the position only
-moves by compare-and-set, so a second consumer (or a rebuild running beside a live runner) can
-never apply an event twice: its commit fails and rolls back. Polling over
+moves by compare-and-set, done before the batch reads or writes a row: it locks the tracking row
+(PostgreSQL) or the database (SQLite) until the commit, so a second consumer, or a rebuild
+emptying the tables, waits for the batch or finds the position moved and reads it again. No
+event is applied twice, and none is written into tables being emptied. Polling over
 ``select_notifications`` works on both stores (SQLite has no subscription); writers in this
 process wake the runner, which lingers a moment so that the writes arriving together are
 projected in one transaction: under load a batch holds many events, not one.
@@ -30,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from eventsourcing.persistence import ApplicationRecorder, Notification
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from projections.tables import READ_MODEL_TABLES, projection_tracking
@@ -111,14 +114,13 @@ class ProjectionRunner:
         return applied
 
     def rebuild(self) -> int:
-        """Empty the read model and project the whole log again."""
+        """Empty the read model and project the whole log again (beside a live runner too:
+        the reset takes the tracking row first, see reset_position)."""
         self._one_event_at_a_time_until = 0
         with self.engine.begin() as conn:
+            reset_position(conn, self.name)
             for table in reversed(READ_MODEL_TABLES):
                 conn.execute(sa.delete(table))
-            conn.execute(
-                sa.delete(projection_tracking).where(projection_tracking.c.name == self.name)
-            )
         return self.run_until_caught_up()
 
     def wait_for(self, position: int, timeout: float) -> bool:
@@ -176,6 +178,8 @@ class ProjectionRunner:
                 try:
                     batch, committed = self._apply_batch(failed)
                     break
+                except ProjectionConflict:
+                    continue  # nothing was applied: read the position again
                 except Exception as error:
                     # Rolled back by now; a batch of several is tried again at once, narrowed.
                     if not (failed and self._narrowed(*failed[0], error)):
@@ -198,13 +202,14 @@ class ProjectionRunner:
                 limit=1 if one_at_a_time else self._batch_size,
                 inclusive_of_start=False,
             )
+            if not batch:
+                return batch, None  # an idle poll takes no lock
+            advance_position(conn, self.name, start, batch[-1].id)
             try:
                 committed = self._apply(conn, [(self._decode(n), n.id) for n in batch], start)
             except Exception:
                 failed.append((start, batch))
                 raise
-            if batch:
-                advance_position(conn, self.name, start, batch[-1].id)
         return batch, committed
 
     def _narrowed(self, start: int, batch: Sequence[Notification], error: Exception) -> bool:
@@ -231,7 +236,8 @@ def read_position(conn: Connection, name: str) -> int:
 
 
 def advance_position(conn: Connection, name: str, expected: int, new: int) -> None:
-    """Compare-and-set; moving the position clears a stall, which was at the next event."""
+    """Compare-and-set; moving the position clears a stall, which was at the next event. The
+    row (or, on SQLite, the database) stays locked until the transaction ends."""
     moved = conn.execute(
         sa.update(projection_tracking)
         .where(projection_tracking.c.name == name, projection_tracking.c.position == expected)
@@ -239,10 +245,11 @@ def advance_position(conn: Connection, name: str, expected: int, new: int) -> No
     )
     if moved.rowcount == 1:
         return
-    if expected != 0:
-        raise ProjectionConflict(f"projection {name} moved past {expected} meanwhile")
-    # The first batch creates the row; a concurrent first batch fails on the primary key.
-    conn.execute(sa.insert(projection_tracking).values(name=name, position=new))
+    if expected == 0:  # no row yet: the first batch creates it, unless another one did
+        with contextlib.suppress(sa.exc.IntegrityError):
+            conn.execute(sa.insert(projection_tracking).values(name=name, position=new))
+            return
+    raise ProjectionConflict(f"projection {name} moved past {expected} meanwhile")
 
 
 def record_stall(conn: Connection, name: str, position: int, stall: Stall) -> None:
@@ -256,3 +263,17 @@ def record_stall(conn: Connection, name: str, position: int, stall: Stall) -> No
     )
     if recorded.rowcount == 0 and position == 0:  # no row yet: nothing was projected
         conn.execute(sa.insert(projection_tracking).values(name=name, position=0, **stalled))
+
+
+def reset_position(conn: Connection, name: str) -> None:
+    """Back to the start, with no stall, before the tables are emptied in the same
+    transaction. It waits for a batch that holds the row (even a first batch's, not yet
+    committed) and holds it until the reset commits, so no batch writes while the tables
+    are emptied, and one that read the position before finds it moved."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    start = {"position": 0, "stalled_at": None, "stall_error": None}
+    conn.execute(
+        dialect.insert(projection_tracking)
+        .values(name=name, **start)
+        .on_conflict_do_update(index_elements=[projection_tracking.c.name], set_=start)
+    )
