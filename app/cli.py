@@ -130,8 +130,10 @@ def rebuild() -> None:
         started = time.perf_counter()
         count = services.projection.rebuild()
         seconds = time.perf_counter() - started
+        # A projection worker running meanwhile applies some of the events itself.
         typer.echo(
-            f"rebuilt from {count} events in {seconds:.1f} s ({count / seconds:.0f} events/s)"
+            f"rebuilt up to position {services.projection.position()}: {count} events applied"
+            f" here in {seconds:.1f} s ({count / seconds:.0f} events/s)"
         )
     finally:
         services.close()

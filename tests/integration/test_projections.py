@@ -79,7 +79,8 @@ def test_the_rebuild_command_gives_the_live_tables_with_the_collector_tuned(
     run = CliRunner().invoke(cli, ["rebuild"])
 
     assert run.exit_code == 0, run.output
-    assert f"rebuilt from {services.ledger.recorder.max_notification_id()} events" in run.output
+    head = services.ledger.recorder.max_notification_id()
+    assert f"rebuilt up to position {head}: {head} events applied here" in run.output
     assert dump(services) == live
     assert gc.get_threshold()[0] == 20_000
 
