@@ -13,21 +13,27 @@ from sqlalchemy.engine import Engine
 
 from app.audit import Checkpoint, Verdict, public_key_of, sign, verify_incident, verify_log
 from app.store import IdempotentRecorder, state_bytes
-from projections.seals import Seal, StoredEvent, checkpoints, event_seals
+from projections.seals import PROJECTION, Seal, StoredEvent, checkpoints, event_seals
+from projections.tables import projection_tracking
 
 BATCH = 1000
 
 
 def sealed_extent(engine: Engine) -> tuple[int, list[Checkpoint]]:
-    """The signed checkpoints, and the newest position a seal or one of them vouches for.
-    Verification and export stop there: an event written after it is not sealed yet (it
-    would pass for one inserted), and every event up to it was visible to the sealer, so it
-    is to us (positions become visible in commit order). Checkpoints count in case the
-    newest seals were removed with the events they sealed."""
+    """The signed checkpoints, and the newest position the sealer passed or a seal or a
+    checkpoint vouches for. Verification and export stop there: an event written after it
+    is not sealed yet (it would pass for one inserted), and every event up to it was visible
+    to the sealer, so it is to us (positions become visible in commit order). The sealer's
+    position and the checkpoints count in case the newest seals were removed (a review found
+    edits to the newest events, with their seals removed, passing)."""
     checkpoints = load_checkpoints(engine)
+    tracked = sa.select(projection_tracking.c.position).where(
+        projection_tracking.c.name == PROJECTION
+    )
+    newest = sa.select(sa.func.max(event_seals.c.position), tracked.scalar_subquery())
     with engine.connect() as conn:
-        sealed = conn.execute(sa.select(sa.func.max(event_seals.c.position))).scalar() or 0
-    return max([sealed, *(c.position for c in checkpoints)]), checkpoints
+        sealed, passed = conn.execute(newest).one()
+    return max([sealed or 0, passed or 0, *(c.position for c in checkpoints)]), checkpoints
 
 
 def stored_events(recorder: ApplicationRecorder, upto: int | None = None) -> Iterator[StoredEvent]:

@@ -17,7 +17,7 @@ from app.ledger import MutualAidLedger
 from app.migrations import check_at_head, setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
-from app.store import durability_warnings
+from app.store import durability_warnings, state_bytes
 from app.wal import WalCheckpointer, leave_checkpoints_to_the_thread
 from projections import incident_view, seals
 from projections.runner import ProjectionRunner
@@ -33,11 +33,12 @@ STORE_UNAVAILABLE = (
     sa.exc.TimeoutError,
 )
 INCIDENT_PROJECTION = "incidents"
-SEAL_PROJECTION = "seals"
 
 
 def as_stored_event(n: Notification) -> seals.StoredEvent:
-    return seals.StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+    # A forged event's state may be TEXT: sealed as it reads, verification then names it.
+    state = state_bytes(n.state)
+    return seals.StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, state)
 
 
 @dataclass
@@ -121,7 +122,7 @@ def build_services(settings: Settings) -> Services:
         write_lock=writes,
     )
     sealer = ProjectionRunner(
-        SEAL_PROJECTION,
+        seals.PROJECTION,
         ledger.recorder,
         as_stored_event,
         engine,  # durable: seals are never rebuilt, so none may be lost in a crash

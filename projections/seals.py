@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from projections.tables import metadata
 
 GENESIS = ""
+PROJECTION = "seals"  # the sealer's tracking row
 
 event_seals = sa.Table(
     "event_seals",

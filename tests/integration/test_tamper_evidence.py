@@ -1,7 +1,8 @@
 """Issue 5, must show 1: tampering with the stored log through raw SQL, on both stores, is
 detected and the position named: any changed byte (200 random trials), a deleted event, two
-swapped events, a forged event, and the newest events deleted with every later hash
-recomputed (caught by the signed checkpoint). The attacker drops the append-only triggers
+swapped events, a forged event (its state even as TEXT), an edit after the last checkpoint
+with its seal removed, and the newest events deleted with every later hash recomputed (caught
+by the signed checkpoint). The attacker drops the append-only triggers
 first, as the tables' owner could."""
 
 import random
@@ -149,6 +150,40 @@ def test_a_forged_event_is_detected_at_its_position(tampered: Store) -> None:
     tampered.sql(
         "INSERT INTO {table} (originator_id, originator_version, topic, state)"
         " VALUES (?, 99, ?, ?)",
+        originator,
+        topic,
+        state,
+    )
+
+    forged = tampered.positions()[-1]
+    assert tampered.verify() == Break(forged, "version 99 follows 8: forged or removed")
+
+
+def test_an_edit_to_an_event_after_the_checkpoint_with_its_seal_removed_is_detected(
+    tampered: Store,
+) -> None:
+    full_incident(tampered.services.ledger, "K-late")  # after the signed checkpoint
+    tampered.services.catch_up_seals()
+    newest = tampered.positions()[-1]
+    [(state,)] = tampered.sql("SELECT state FROM {table} WHERE {position} = ?", newest)
+    tampered.sql("UPDATE {table} SET state = ? WHERE {position} = ?", bytes(state)[:-1], newest)
+    with tampered.services.read_models.begin() as conn:
+        conn.execute(sa.delete(event_seals).where(event_seals.c.position == newest))
+
+    assert tampered.verify() == Break(newest, "an event that was never sealed was inserted")
+
+
+def test_a_forged_event_whose_state_is_text_is_detected_at_its_position(tampered: Store) -> None:
+    if tampered.services.settings.uses_postgres:
+        pytest.skip("PostgreSQL's bytea cannot hold text")
+    [(originator, topic, state)] = tampered.sql(
+        "SELECT originator_id, topic, state FROM {table} WHERE {position} = ?",
+        tampered.positions()[8],
+    )
+
+    tampered.sql(
+        "INSERT INTO {table} (originator_id, originator_version, topic, state)"
+        " VALUES (?, 99, ?, CAST(? AS TEXT))",
         originator,
         topic,
         state,
