@@ -1,9 +1,12 @@
 """The built-in status board: one page and the one read it draws from."""
 
 from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
+from pydantic import AfterValidator
 
 from api.deps import DashboardReader, ReadModels
 from api.problems import problem_responses
@@ -15,11 +18,27 @@ ERRORS = problem_responses(403)
 router = APIRouter(tags=["reads"], responses=ERRORS)
 
 
+def iana_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone, e.g. America/Chicago") from None
+    return name
+
+
+ZoneName = Annotated[
+    str,
+    AfterValidator(iana_zone),
+    Query(max_length=64, description="The calendar the months are counted in (IANA name)."),
+]
+
+
 @router.get("/v1/board")
-def status_board(reader: DashboardReader, engine: ReadModels) -> Board:
-    """Open incidents, deployed resources per agency, open obligations, aid per month."""
+def status_board(reader: DashboardReader, engine: ReadModels, time_zone: ZoneName = "UTC") -> Board:
+    """Open incidents, deployed resources per agency, open obligations, aid per month (of
+    ``time_zone``'s calendar: an agency's evening at the end of a month is in that month)."""
     with engine.connect() as conn:
-        return Board.model_validate(board(conn, reader.agency))
+        return Board.model_validate(board(conn, reader.agency, ZoneInfo(time_zone)))
 
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)

@@ -2,6 +2,7 @@
 received per month, for one agency."""
 
 from collections import Counter, defaultdict
+from datetime import UTC, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +46,7 @@ def deployed_query() -> sa.Select[Any]:
 DEPLOYED = deployed_query()
 
 
-def board(conn: Connection, agency: str) -> dict[str, Any]:
+def board(conn: Connection, agency: str, zone: tzinfo = UTC) -> dict[str, Any]:
     open_rows = list_incidents(conn, agency, IncidentFilter(status="open"), limit=LISTED)
     requested = {row["incident_id"]: row["requesting_agency"] == agency for row in open_rows}
     r = assistance_requests.c
@@ -102,7 +103,7 @@ def board(conn: Connection, agency: str) -> dict[str, Any]:
         ],
         "deployed_by_agency": deployed_by_agency(conn, agency),
         "open_obligations": owed(conn, agency),
-        "monthly": monthly(conn, agency),
+        "monthly": monthly(conn, agency, zone),
     }
 
 
@@ -139,8 +140,9 @@ def owed(conn: Connection, agency: str) -> list[dict[str, Any]]:
     ]
 
 
-def monthly(conn: Connection, agency: str) -> list[dict[str, Any]]:
-    """Requests answered with help, per month: given by this agency, or received by it."""
+def monthly(conn: Connection, agency: str, zone: tzinfo) -> list[dict[str, Any]]:
+    """Requests answered with help, per month of ``zone``'s calendar: given by this agency,
+    or received by it."""
     r, i = assistance_requests.c, incidents.c
     query = (
         sa.select(r.requested_at, r.agency, i.requesting_agency)
@@ -149,7 +151,7 @@ def monthly(conn: Connection, agency: str) -> list[dict[str, Any]]:
     )
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in conn.execute(query):
-        month = row.requested_at.strftime("%Y-%m")
+        month = row.requested_at.astimezone(zone).strftime("%Y-%m")
         counts[month]["given" if row.agency == agency else "received"] += 1
     return [
         {"month": m, "given": c["given"], "received": c["received"]}
