@@ -145,7 +145,7 @@ def project() -> None:
     services = services_once_reachable(Settings())
     tune_garbage_collector()
     try:
-        services.sealer.start()
+        services.start_sealing()
         services.projection.run_forever()
     finally:
         services.close()

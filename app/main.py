@@ -46,8 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.keys = RecentKeys(services.read_models)
             app.state.metrics = Metrics(services)
             if settings.run_projections:
-                for runner in services.runners:
-                    runner.start()
+                services.projection.start()
+                services.start_sealing()
             tune_garbage_collector()
             yield
 

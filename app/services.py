@@ -13,6 +13,7 @@ from eventsourcing.persistence import InterfaceError, Notification, OperationalE
 from sqlalchemy.engine import Engine
 
 from app.access_log import prepare_sqlite_store
+from app.checkpoints import PeriodicCheckpoints
 from app.ledger import MutualAidLedger
 from app.migrations import check_at_head, setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
@@ -55,6 +56,8 @@ class Services:
     projection_store: Engine
     # On SQLite: checkpoints the three databases' logs (app/wal.py).
     wal: WalCheckpointer | None
+    # With a signing key: the signed checkpoints the sealing process makes (app/checkpoints.py).
+    checkpoints: PeriodicCheckpoints | None = None
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -79,7 +82,18 @@ class Services:
         if not self.seal_to_head(timeout):
             raise RuntimeError("the log is not sealed up to its head")
 
+    def start_sealing(self) -> None:
+        """In the one process that seals: the sealer, and the checkpoints signed after it."""
+        self.sealer.start()
+        if private := self.signing_key():
+            self.checkpoints = PeriodicCheckpoints(
+                self.read_models, private, self.settings.checkpoint_seconds
+            )
+            self.checkpoints.start()
+
     def close(self) -> None:
+        if self.checkpoints:
+            self.checkpoints.stop()
         for runner in self.runners:
             runner.stop()
         if self.wal:

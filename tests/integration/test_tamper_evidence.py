@@ -2,11 +2,12 @@
 detected and the position named: any changed byte (200 random trials), a deleted event, two
 swapped events, a forged event (its state even as TEXT), an edit after the last checkpoint
 with its seal removed, and the newest events deleted with every later hash recomputed (caught
-by the signed checkpoint). The attacker drops the append-only triggers
-first, as the tables' owner could."""
+by the signed checkpoint) or with their seals (caught by the checkpoint the service signs by
+itself). The attacker drops the append-only triggers first, as the tables' owner could."""
 
 import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from app.audit import Break, public_key_of
-from app.audit_store import make_checkpoint, stored_events, verify_store
+from app.audit_store import load_checkpoints, make_checkpoint, stored_events, verify_store
 from app.services import Services, build_services
 from app.settings import Settings
 from projections.seals import chain, event_seals
@@ -64,9 +65,8 @@ class Store:
 
 @pytest.fixture
 def tampered(settings: Settings) -> Iterator[Store]:
-    services = build_services(
-        settings.model_copy(update={"signing_key": SecretStr(KEY.private_bytes_raw().hex())})
-    )
+    signing = {"signing_key": SecretStr(KEY.private_bytes_raw().hex()), "checkpoint_seconds": 0.05}
+    services = build_services(settings.model_copy(update=signing))
     for n in range(5):
         full_incident(services.ledger, f"K-{n}")
     services.sealer.run_until_caught_up()
@@ -200,6 +200,28 @@ def test_deleting_the_newest_events_and_resealing_is_caught_by_the_signed_checkp
     for position in newest:
         tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
     reseal(tampered)
+
+    assert tampered.verify() == Break(newest[-1], "the log ends before a signed checkpoint")
+
+
+def test_events_removed_from_the_end_with_their_seals_show_against_the_services_own_checkpoint(
+    tampered: Store,
+) -> None:
+    services = tampered.services
+    services.start_sealing()  # as the worker does; it signs every 0.05 s here
+    full_incident(services.ledger, "K-late")  # after the fixture's checkpoint
+    newest = tampered.positions()[-3:]
+    deadline = time.monotonic() + 30
+    while newest[-1] not in [c.position for c in load_checkpoints(services.read_models)]:
+        assert time.monotonic() < deadline, "no checkpoint was signed"
+        time.sleep(0.05)
+    assert services.checkpoints is not None
+    services.checkpoints.stop()
+
+    with services.read_models.begin() as conn:
+        conn.execute(sa.delete(event_seals).where(event_seals.c.position.in_(newest)))
+    for position in newest:
+        tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
 
     assert tampered.verify() == Break(newest[-1], "the log ends before a signed checkpoint")
 
