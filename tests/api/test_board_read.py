@@ -61,7 +61,10 @@ def test_the_board_counts_and_totals_every_open_incident_not_only_those_it_lists
     assert (requester["open_incident_count"], sheriff["open_incident_count"]) == (3, 3)
 
 
-def test_the_months_are_counted_in_the_calendar_asked_for(sqlite_service: Service) -> None:
+@pytest.mark.parametrize("unknown", ["Central", "America", "../../etc/passwd", "Z" * 200])
+def test_the_months_are_counted_in_the_calendar_asked_for(
+    sqlite_service: Service, unknown: str
+) -> None:
     kpd, kcsd = sqlite_service.cad("KPD"), sqlite_service.cad("KCSD")
     incident = kpd.open("K-1")  # asked at 02:00 UTC on 1 November: 31 October in Kenosha
     at = f"/v1/incidents/{incident}"
@@ -71,13 +74,13 @@ def test_the_months_are_counted_in_the_calendar_asked_for(sqlite_service: Servic
         zone: kpd.get("/v1/board", time_zone=zone).json()["monthly"]
         for zone in ("UTC", "America/Chicago")
     }
-    unknown = kpd.get("/v1/board", time_zone="Central")
+    refused = kpd.get("/v1/board", time_zone=unknown)
 
     assert months == {
         "UTC": [{"month": "2026-11", "given": 0, "received": 1}],
         "America/Chicago": [{"month": "2026-10", "given": 0, "received": 1}],
     }
-    assert (unknown.status_code, unknown.json()["type"]) == (
+    assert (refused.status_code, refused.json()["type"]) == (
         422,
         "urn:mutual-aid-ledger:problem:validation-failed",
     )
