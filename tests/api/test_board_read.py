@@ -69,9 +69,10 @@ def test_the_months_are_counted_in_the_calendar_asked_for(
     incident = kpd.open("K-1")  # asked at 02:00 UTC on 1 November: 31 October in Kenosha
     at = f"/v1/incidents/{incident}"
     kpd.post(at + "/requests/1/approve", bodies.stamped())
-    kcsd.post(at + "/requests/1/respond", bodies.respond_body())
+    written = kcsd.post(at + "/requests/1/respond", bodies.respond_body()).json()
+    projected = {"min_position": written["position"]}
     months = {
-        zone: kpd.get("/v1/board", time_zone=zone).json()["monthly"]
+        zone: kpd.get("/v1/board", time_zone=zone, **projected).json()["monthly"]
         for zone in ("UTC", "America/Chicago")
     }
     refused = kpd.get("/v1/board", time_zone=unknown)
