@@ -61,7 +61,7 @@ async def authenticated(
     principal = None
     if credentials:
         key = credentials.credentials
-        principal = keys.recent(key) or await run_in_threadpool(keys.principal, key)
+        principal = await current_principal(keys, key)
     request.state.principal = principal  # for the access log
     if principal is None:
         # A wrong key is a guess. No key at all is not, nor a key of ours that has ended (a
@@ -79,6 +79,11 @@ async def authenticated(
         )
     guard.spend(principal.key_id)
     return principal
+
+
+async def current_principal(keys: RecentKeys, key: str) -> Principal | None:
+    """The key's holder while the key works; from memory if it worked moments ago."""
+    return keys.recent(key) or await run_in_threadpool(keys.principal, key)
 
 
 async def permitted(

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import entry
-from api.deps import MAX_POSITION, Ledger, Reader, bearer
+from api.deps import MAX_POSITION, Ledger, Reader, bearer, current_principal
 from api.problems import problem_responses
 from app.keys import RecentKeys
 from app.ledger import MutualAidLedger
@@ -49,7 +49,13 @@ async def events_after(
     request: Request, ledger: MutualAidLedger, agency: str | None, position: int
 ) -> AsyncIterator[str]:
     audiences = Audiences(ledger)
-    while not await request.is_disconnected() and await key_still_works(request):
+    keys: RecentKeys = request.app.state.keys
+    credentials = await bearer(request)  # let through by the route's Reader
+    key = credentials.credentials if credentials else ""
+    # A stream outlives any one request: a key revoked or expired while it runs ends it
+    # within the seconds another process's keys take to notice (RecentKeys), and a
+    # reconnect is answered 401.
+    while not await request.is_disconnected() and await current_principal(keys, key):
         batch = await run_in_threadpool(next_batch, ledger, audiences, agency, position)
         if not batch:
             yield ": idle\n\n"  # a comment line: keeps proxies from closing a quiet stream
@@ -58,16 +64,6 @@ async def events_after(
         for text in (text for text, _ in batch if text):
             yield text
         position = batch[-1][1]
-
-
-async def key_still_works(request: Request) -> bool:
-    """A stream outlives any one request: a key revoked or expired while it runs ends it
-    within the seconds another process's keys take to notice (RecentKeys), and a reconnect
-    is answered 401."""
-    credentials = await bearer(request)
-    keys: RecentKeys = request.app.state.keys
-    key = credentials.credentials if credentials else ""
-    return bool(keys.recent(key) or await run_in_threadpool(keys.principal, key))
 
 
 def next_batch(

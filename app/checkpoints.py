@@ -8,41 +8,31 @@ when it moved since, besides the checkpoints auditors ask for.
 """
 
 import logging
-import threading
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 
 from app.audit_store import make_checkpoint
+from app.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
 
-class PeriodicCheckpoints:
+class PeriodicCheckpoints(Periodic):
     def __init__(self, engine: Engine, private: Ed25519PrivateKey, interval: float) -> None:
+        super().__init__("checkpoints", interval, self.sign)
         self._engine = engine
         self._private = private
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="checkpoints", daemon=True)
         self._failed = ""  # what the last round raised, logged once
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                make_checkpoint(self._engine, self._private)  # one per sealed position
-                self._failed = ""
-            except ValueError:
-                pass  # nothing sealed yet
-            except Exception as error:
-                if repr(error) != self._failed:
-                    log.exception("signing a checkpoint failed; trying again")
-                self._failed = repr(error)
+    def sign(self) -> None:
+        """Sign the newest seal, unless a checkpoint holds it already."""
+        try:
+            make_checkpoint(self._engine, self._private)
+            self._failed = ""
+        except ValueError:
+            pass  # nothing sealed yet
+        except Exception as error:
+            if repr(error) != self._failed:
+                log.exception("signing a checkpoint failed; trying again")
+            self._failed = repr(error)

@@ -14,10 +14,11 @@ snapshot (a long export): once the log restarts, its file is cut back to the bac
 
 import logging
 import sqlite3
-import threading
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
+
+from app.periodic import Periodic
 
 log = logging.getLogger(__name__)
 BACKSTOP_PAGES = 16_384  # 64 MiB of SQLite's 4 KiB pages
@@ -30,22 +31,11 @@ def leave_checkpoints_to_the_thread(connection: sqlite3.Connection) -> None:
     connection.execute(f"PRAGMA journal_size_limit={BACKSTOP_BYTES}")
 
 
-class WalCheckpointer:
+class WalCheckpointer(Periodic):
     def __init__(self, databases: Sequence[Path], interval_seconds: float = 0.2) -> None:
+        super().__init__("wal-checkpoints", interval_seconds, self.checkpoint)
         self._databases = databases
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._failed: dict[Path, str] = {}  # what each failing database last raised
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoints", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
 
     def checkpoint(self) -> None:
         """Copy what each log holds into its database, without waiting for a writer or a
@@ -60,10 +50,6 @@ class WalCheckpointer:
                 self._failed[database] = repr(error)
             else:
                 self._failed.pop(database, None)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.checkpoint()
 
 
 def checkpoint(database: Path) -> None:

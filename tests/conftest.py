@@ -1,5 +1,6 @@
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -72,11 +73,15 @@ def cli_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     """The service's parts, without HTTP, on the store the test is parametrized with."""
-    built = build_services(settings)
-    try:
+    with closing(build_services(settings)) as built:
         yield built
-    finally:
-        built.close()
+
+
+@pytest.fixture
+def sqlite_services(sqlite_settings: Settings) -> Iterator[Services]:
+    """The same on SQLite only, for what only SQLite has."""
+    with closing(build_services(sqlite_settings)) as built:
+        yield built
 
 
 @pytest.fixture

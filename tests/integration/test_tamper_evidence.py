@@ -7,7 +7,6 @@ itself). The attacker drops the append-only triggers first, as the tables' owner
 
 import random
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
@@ -65,8 +64,9 @@ class Store:
 
 @pytest.fixture
 def tampered(settings: Settings) -> Iterator[Store]:
-    signing = {"signing_key": SecretStr(KEY.private_bytes_raw().hex()), "checkpoint_seconds": 0.05}
-    services = build_services(settings.model_copy(update=signing))
+    services = build_services(
+        settings.model_copy(update={"signing_key": SecretStr(KEY.private_bytes_raw().hex())})
+    )
     for n in range(5):
         full_incident(services.ledger, f"K-{n}")
     services.sealer.run_until_caught_up()
@@ -141,7 +141,10 @@ def test_two_swapped_events_are_detected_at_the_first(tampered: Store) -> None:
     assert tampered.verify() == Break(first, "the event's content differs from its seal")
 
 
-def test_a_forged_event_is_detected_at_its_position(tampered: Store) -> None:
+@pytest.mark.parametrize("stored_as", ["?", "CAST(? AS TEXT)"], ids=["blob", "text"])
+def test_a_forged_event_is_detected_at_its_position(tampered: Store, stored_as: str) -> None:
+    if stored_as != "?" and tampered.services.settings.uses_postgres:
+        pytest.skip("PostgreSQL's bytea cannot hold text")
     [(originator, topic, state)] = tampered.sql(
         "SELECT originator_id, topic, state FROM {table} WHERE {position} = ?",
         tampered.positions()[8],
@@ -149,7 +152,7 @@ def test_a_forged_event_is_detected_at_its_position(tampered: Store) -> None:
 
     tampered.sql(
         "INSERT INTO {table} (originator_id, originator_version, topic, state)"
-        " VALUES (?, 99, ?, ?)",
+        f" VALUES (?, 99, ?, {stored_as})",
         originator,
         topic,
         state,
@@ -173,26 +176,6 @@ def test_an_edit_to_an_event_after_the_checkpoint_with_its_seal_removed_is_detec
     assert tampered.verify() == Break(newest, "an event that was never sealed was inserted")
 
 
-def test_a_forged_event_whose_state_is_text_is_detected_at_its_position(tampered: Store) -> None:
-    if tampered.services.settings.uses_postgres:
-        pytest.skip("PostgreSQL's bytea cannot hold text")
-    [(originator, topic, state)] = tampered.sql(
-        "SELECT originator_id, topic, state FROM {table} WHERE {position} = ?",
-        tampered.positions()[8],
-    )
-
-    tampered.sql(
-        "INSERT INTO {table} (originator_id, originator_version, topic, state)"
-        " VALUES (?, 99, ?, CAST(? AS TEXT))",
-        originator,
-        topic,
-        state,
-    )
-
-    forged = tampered.positions()[-1]
-    assert tampered.verify() == Break(forged, "version 99 follows 8: forged or removed")
-
-
 def test_deleting_the_newest_events_and_resealing_is_caught_by_the_signed_checkpoint(
     tampered: Store,
 ) -> None:
@@ -208,15 +191,14 @@ def test_events_removed_from_the_end_with_their_seals_show_against_the_services_
     tampered: Store,
 ) -> None:
     services = tampered.services
-    services.start_sealing()  # as the worker does; it signs every 0.05 s here
-    full_incident(services.ledger, "K-late")  # after the fixture's checkpoint
-    newest = tampered.positions()[-3:]
-    deadline = time.monotonic() + 30
-    while newest[-1] not in [c.position for c in load_checkpoints(services.read_models)]:
-        assert time.monotonic() < deadline, "no checkpoint was signed"
-        time.sleep(0.05)
+    services.start_sealing()  # as the worker does
     assert services.checkpoints is not None
-    services.checkpoints.stop()
+    services.checkpoints.stop()  # this test runs its round itself, once the seals are made
+    full_incident(services.ledger, "K-late")  # after the fixture's checkpoint
+    services.catch_up_seals()
+    services.checkpoints.sign()
+    newest = tampered.positions()[-3:]
+    assert newest[-1] in [c.position for c in load_checkpoints(services.read_models)]
 
     with services.read_models.begin() as conn:
         conn.execute(sa.delete(event_seals).where(event_seals.c.position.in_(newest)))

@@ -3,15 +3,13 @@ by the writers; a log that outgrew the writers' backstop is cut back to it."""
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from app.services import Services, build_services
-from app.settings import Settings
+from app.services import Services
 from app.store import LedgerSQLiteRecorder
 from app.wal import (
     BACKSTOP_BYTES,
@@ -21,15 +19,6 @@ from app.wal import (
     leave_checkpoints_to_the_thread,
 )
 from tests.scenarios import open_incident
-
-
-@pytest.fixture
-def sqlite_services(sqlite_settings: Settings) -> Iterator[Services]:
-    built = build_services(sqlite_settings)
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def writer_settings(engine: sa.Engine) -> tuple[int, int]:
