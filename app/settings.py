@@ -58,8 +58,10 @@ class Settings(BaseSettings):
     # makes one. It never goes into the database.
     signing_key: SecretStr | None = None
     # With a signing key, the process that seals signs a checkpoint this often (when the log
-    # grew): events removed from the end of the log show against the newest one.
-    checkpoint_seconds: float = Field(default=600, gt=0, le=86_400)
+    # grew): events removed from the end of the log show against the newest one, so this is
+    # how long such a removal can go unnoticed. A checkpoint is one small row: at most 1,440
+    # a day at the default.
+    checkpoint_seconds: float = Field(default=60, gt=0, le=86_400)
     # Create the event tables at start. Off when the service runs as a role that may only
     # read and append (see `mutual-aid grant-service-role`); `mutual-aid migrate` then creates
     # them, run by the owner.
