@@ -146,6 +146,7 @@ def project() -> None:
     tune_garbage_collector()
     try:
         services.start_sealing()
+        services.watch_the_log()
         services.projection.run_forever()
     finally:
         services.close()

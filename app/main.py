@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
             if settings.run_projections:
                 services.projection.start()
                 services.start_sealing()
+                services.watch_the_log()
             tune_garbage_collector()
             yield
 

@@ -10,11 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
+from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy.engine import Engine
 
 from app.access_log import prepare_sqlite_store
 from app.checkpoints import PeriodicCheckpoints
 from app.ledger import MutualAidLedger
+from app.log_watch import PostgresLogWatch, SqliteLogWatch
 from app.migrations import check_at_head, setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
@@ -58,6 +60,8 @@ class Services:
     wal: WalCheckpointer | None
     # With a signing key: the signed checkpoints the sealing process makes (app/checkpoints.py).
     checkpoints: PeriodicCheckpoints | None = None
+    # In a process that runs the runners: what wakes them on other processes' writes.
+    log_watch: SqliteLogWatch | PostgresLogWatch | None = None
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -82,6 +86,24 @@ class Services:
         if not self.seal_to_head(timeout):
             raise RuntimeError("the log is not sealed up to its head")
 
+    def wake_runners(self, _position: int = 0) -> None:
+        for runner in self.runners:
+            runner.wake()
+
+    def watch_the_log(self) -> None:
+        """In a process that runs the runners: wake them when another process writes."""
+        recorder = self.ledger.recorder
+        self.log_watch = (
+            PostgresLogWatch(recorder, self.wake_runners)
+            if isinstance(recorder, PostgresApplicationRecorder)
+            else SqliteLogWatch(
+                self.settings.sqlite_files.events,
+                self.wake_runners,
+                self.settings.log_watch_seconds,
+            )
+        )
+        self.log_watch.start()
+
     def start_sealing(self) -> None:
         """In the one process that seals: the sealer, and the checkpoints signed after it."""
         self.sealer.start()
@@ -94,6 +116,8 @@ class Services:
     def close(self) -> None:
         if self.checkpoints:
             self.checkpoints.stop()
+        if self.log_watch:
+            self.log_watch.stop()
         for runner in self.runners:
             runner.stop()
         if self.wal:
@@ -147,11 +171,6 @@ def build_services(settings: Settings) -> Services:
         write_lock=writes,
     )
 
-    def wake(position: int) -> None:
-        projection.wake(position)
-        sealer.wake(position)
-
-    ledger.on_saved = wake
     for warning in durability_warnings(ledger.recorder):
         log.warning("durability: %s", warning)
     access = access_engine(settings, engine)
@@ -159,7 +178,9 @@ def build_services(settings: Settings) -> Services:
     if not settings.uses_postgres:
         wal = WalCheckpointer(settings.sqlite_files)
         wal.start()
-    return Services(settings, ledger, engine, projection, sealer, access, projection_store, wal)
+    services = Services(settings, ledger, engine, projection, sealer, access, projection_store, wal)
+    ledger.on_saved = services.wake_runners
+    return services
 
 
 def tune_garbage_collector() -> None:

@@ -31,10 +31,13 @@ class Settings(BaseSettings):
     # API processes, turn this off and run one `mutual-aid project` worker instead.
     run_projections: bool = True
     projection_batch_size: int = Field(default=500, ge=1, le=10_000)
-    # How often the runners look for new events when no write in their own process woke
-    # them: a projection worker beside the API processes learns of writes only this way.
-    projection_poll_seconds: float = Field(default=0.01, gt=0, le=60)
-    seal_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # How often the runners look for new events by themselves. Writes wake them sooner: in
+    # their own process at once, from other processes through the log watch.
+    projection_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    seal_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How often the log watch (app/log_watch.py) reads the SQLite events file's version to see
+    # other processes' writes; PostgreSQL notifies it instead.
+    log_watch_seconds: float = Field(default=0.01, gt=0, le=60)
     # Incidents the ledger's writer keeps in memory as last stored, so that a command on one
     # of them reads nothing from the store.
     aggregate_cache_size: int = Field(default=1000, ge=1, le=1_000_000)
