@@ -74,6 +74,8 @@ class ProfileFile(Strict):
     not_mutual_aid: list[str] = []
     not_mutual_aid_section: str = ""
     officer_in_charge_section: str | None = None
+    visitors_in_charge_section: str | None = None
+    federal_investigation_section: str | None = None
     critical_incident_section: str | None = None
     transport_report_section: str | None = None
 
@@ -139,6 +141,8 @@ def to_profile(f: ProfileFile) -> PolicyProfile:
         not_mutual_aid=tuple(map(normalize, f.not_mutual_aid)),
         not_mutual_aid_section=f.not_mutual_aid_section,
         officer_in_charge_section=f.officer_in_charge_section,
+        visitors_in_charge_section=f.visitors_in_charge_section,
+        federal_investigation_section=f.federal_investigation_section,
         critical_incident_section=f.critical_incident_section,
         transport_report_section=f.transport_report_section,
     )

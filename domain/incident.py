@@ -236,7 +236,7 @@ class Incident(Aggregate):
         check_not_own_agency(request, actor)
         check_is_mutual_aid(book, actor.agency, kind, request.agency)
         check_scene_management(book.profile(actor.agency), kind, scene_management)
-        decided = decide_request(book, actor, request)
+        decided = decide_request(book, actor, request, IncidentKind(kind))
         incident_id = cls.create_id(actor.agency, case_number)
         incident = cls._open(
             incident_id,
@@ -293,7 +293,9 @@ class Incident(Aggregate):
         check_is_mutual_aid(book, actor.agency, self.kind, request.agency)
         if any(r.agency == request.agency and r.is_open() for r in self.requests.values()):
             raise RuleViolation(f"{request.agency} already has an open request on this incident")
-        self.record_request(request, decide_request(book, actor, request), actor, occurred_at)
+        self.record_request(
+            request, decide_request(book, actor, request, self.kind), actor, occurred_at
+        )
 
     def approve(self, number: int, actor: Actor, occurred_at: datetime, book: PolicyBook) -> None:
         self.check_requester(actor, occurred_at)

@@ -114,6 +114,10 @@ class PolicyProfile:
     not_mutual_aid: tuple[str, ...] = ()
     not_mutual_aid_section: str = ""
     officer_in_charge_section: str | None = None  # its detail stays under its own supervisor
+    # Agencies answering its requests keep their own officer in charge (Minneapolis).
+    visitors_in_charge_section: str | None = None
+    # Any member may ask a federal agency in an investigative case (Oconomowoc III.B.2).
+    federal_investigation_section: str | None = None
     critical_incident_section: str | None = None
     transport_report_section: str | None = None
 

@@ -31,10 +31,11 @@ def suggest(
         RequestStatus.PARTIALLY_ACCEPTED,
         RequestStatus.CANCELLED,
     )
-    ranked: list[tuple[str, str]] = []
+    # The primary agency comes first even where a fallback is contiguous: IV.D makes the
+    # Sheriff "the primary agency to be contacted"; Pleasant Prairie "may be contacted".
+    ranked = [(routing.primary, "primary agency to ask")]
     if contiguous_to in routing.fallback:
         ranked.append((contiguous_to, "the incident is contiguous to its jurisdiction"))
-    ranked.append((routing.primary, "primary agency to ask"))
     if primary_short:
         ranked += [(f, f"{routing.primary} could not provide enough") for f in routing.fallback]
     suggestions: list[Suggestion] = []

@@ -68,10 +68,12 @@ def check_scene_management(profile: PolicyProfile, kind: str, scene: str | None)
         )
 
 
-def decide_request(book: PolicyBook, actor: Actor, details: RequestDetails) -> Decided:
+def decide_request(
+    book: PolicyBook, actor: Actor, details: RequestDetails, kind: IncidentKind
+) -> Decided:
     book.agency(details.agency)
     profile = book.profile(actor.agency)
-    authority = profile.authorize(Action.REQUEST, actor.rank, actor.roles)
+    authority = request_authority(book, profile, actor, details.agency, kind)
     exception, owed = None, owed_on(profile, actor.agency, Trigger.REQUEST_MADE)
     if details.emergency_justification:
         exception, extra = take_exception(
@@ -89,6 +91,18 @@ def decide_request(book: PolicyBook, actor: Actor, details: RequestDetails) -> D
             book.profile(details.agency), details.agency, Trigger.FEDERAL_REQUEST_RECEIVED
         )
     return Decided(authority, exception, owed)
+
+
+def request_authority(
+    book: PolicyBook, profile: PolicyProfile, actor: Actor, asked: str, kind: IncidentKind
+) -> PolicyRef:
+    """Oconomowoc III.B.2: in a case investigatory in nature, the investigating officer, of
+    any rank, may ask a federal agency (the Chief is notified: a federal_request_made
+    obligation)."""
+    section = profile.federal_investigation_section
+    if section and kind == IncidentKind.INVESTIGATIVE and book.agency(asked).federal:
+        return profile.ref(section)
+    return profile.authorize(Action.REQUEST, actor.rank, actor.roles)
 
 
 def decide_approval(book: PolicyBook, actor: Actor) -> PolicyRef:
@@ -114,7 +128,10 @@ def decide_response(
     decided = decide_responder_authority(profile, actor, requester, justification)
     owed = decided.owed + owed_on(profile, actor.agency, Trigger.RESPONSE_MADE)
     if decision != Decision.DECLINED:
-        check_officer_in_charge(profile, has_officer_in_charge)
+        check_officer_in_charge(profile, profile.officer_in_charge_section, has_officer_in_charge)
+        requesting = book.profile(requester)
+        section = requesting.visitors_in_charge_section
+        check_officer_in_charge(requesting, section, has_officer_in_charge)
         if details.arrestee_transport:
             profile.authorize(Action.TRANSPORT, actor.rank, actor.roles)
             owed += owed_on(profile, actor.agency, Trigger.TRANSPORT)
@@ -137,12 +154,11 @@ def decide_responder_authority(
     return Decided(profile.authorize(Action.RESPOND, actor.rank, actor.roles))
 
 
-def check_officer_in_charge(profile: PolicyProfile, present: bool) -> None:
-    if profile.officer_in_charge_section and not present:
-        raise PolicyViolation(
-            "name the officer in charge of the detail",
-            profile.ref(profile.officer_in_charge_section),
-        )
+def check_officer_in_charge(profile: PolicyProfile, section: str | None, present: bool) -> None:
+    """Minneapolis: its detail answering a request stays under its own superior or senior
+    officer, and so does a detail answering its request."""
+    if section and not present:
+        raise PolicyViolation("name the officer in charge of the detail", profile.ref(section))
 
 
 def take_exception(

@@ -89,8 +89,23 @@ def test_minneapolis_officers_remain_under_their_own_officer_in_charge(
     before = sqlite_service.log_length()
 
     refused = respond(mpd, incident, person("chief"), officer_in_charge=None)
-    assert_refused(refused, sqlite_service, before, "their own superior or senior officer")
+    assert_refused(refused, sqlite_service, before, "in charge of the Minneapolis detail")
     assert respond(mpd, incident, person("chief")).status_code == 200
+
+
+def test_minneapolis_a_detail_answering_minneapolis_stays_under_its_own_officer_in_charge(
+    sqlite_service: Service,
+) -> None:
+    watch = person("lieutenant", "watch_commander")
+    incident = approved_incident(sqlite_service.cad("MPD-MN"), "HCSO", watch)
+    hennepin = sqlite_service.cad("HCSO")
+    before = sqlite_service.log_length()
+
+    refused = respond(hennepin, incident, person("sergeant"), officer_in_charge=None)
+    assert_refused(
+        refused, sqlite_service, before, "a superior or senior officer from their agency"
+    )
+    assert respond(hennepin, incident, person("sergeant")).status_code == 200
 
 
 def test_minneapolis_the_responding_official_may_recall_at_any_time(
@@ -218,6 +233,25 @@ def test_columbia_352_2_the_watch_commander_or_a_supervisor_approves_the_respons
     assert respond(columbia, incident, person("officer", "watch_commander")).status_code == 200
 
 
+def test_columbia_352_2_an_officer_asked_in_the_field_responds_and_notifies_a_supervisor(
+    sqlite_service: Service,
+) -> None:
+    incident = approved_incident(sqlite_service.cad("BCSD"), "CPD-MO", person("sergeant"))
+    columbia = sqlite_service.cad("CPD-MO")
+    why = "The deputy is struggling with a suspect resisting arrest on Providence Rd"
+    before = sqlite_service.log_length()
+
+    refused = respond(columbia, incident, person("officer"))
+    assert_refused(refused, sqlite_service, before, "Columbia 352.2")
+    answer = respond(columbia, incident, person("officer"), emergency_justification=why)
+
+    assert answer.status_code == 200, answer.text
+    summary = report(columbia, incident, answer.json()["position"])
+    [owed] = [o for o in summary["obligations"] if o["party"] == "CPD-MO"]
+    assert (owed["kind"], owed["outstanding"]) == ("notify", ["Supervisor"])
+    assert "receives a request in the field" in owed["rule"]["section"]
+
+
 def test_columbia_352_4_a_critical_incident_says_assistance_only_or_scene_management(
     sqlite_service: Service,
 ) -> None:
@@ -258,8 +292,9 @@ def test_oconomowoc_iii_a_1_only_the_shift_supervisor_oic_or_communications_may_
     oconomowoc = sqlite_service.cad("OPD-WI")
     before = sqlite_service.log_length()
 
-    refused = open_incident(oconomowoc, "WCSD", person("officer"))
-    assert_refused(refused, sqlite_service, before, "Oconomowoc III.A.1")
+    for rank in ("officer", "sergeant"):  # a rank alone does not make a shift supervisor
+        refused = open_incident(oconomowoc, "WCSD", person(rank))
+        assert_refused(refused, sqlite_service, before, "Oconomowoc III.A.1")
     allowed = open_incident(oconomowoc, "WCSD", person("dispatcher", "communications_center"))
     assert allowed.status_code == 201
 
@@ -274,6 +309,23 @@ def test_oconomowoc_iii_b_a_federal_request_owes_a_notice_to_the_chief(
 
     assert [o["recipients"] for o in owed] == [["Supervisor/OIC"], ["Chief of Police"]]
     assert "Oconomowoc III.B.2-3" in owed[1]["rule"]["section"]
+
+
+def test_oconomowoc_iii_b_2_the_investigating_officer_asks_a_federal_agency(
+    sqlite_service: Service,
+) -> None:
+    oconomowoc = sqlite_service.cad("OPD-WI")
+    detective = person("detective", name="Det. Kay Ruiz")
+    before = sqlite_service.log_length()
+
+    refused = open_incident(oconomowoc, "FBI-MW", detective, kind="emergency")
+    assert_refused(refused, sqlite_service, before, "Oconomowoc III.A.1")
+    incident = opened(oconomowoc, "FBI-MW", detective, kind="investigative")
+
+    summary = report(oconomowoc, incident, sqlite_service.log_length())
+    [decisions] = summary["policy_decisions"]
+    assert "Oconomowoc III.B.2" in decisions["requested_under"]["section"]
+    assert ["Chief of Police"] in [o["recipients"] for o in summary["obligations"]]
 
 
 def test_oconomowoc_iii_b_4_a_request_from_federal_authorities_is_told_to_the_chief(
@@ -395,7 +447,7 @@ def test_kenosha_iv_d_the_sheriff_is_asked_first_and_pleasant_prairie_next(
     after = kenosha.get("/v1/routing/suggestions", incident_id=incident).json()
 
     assert first == ["KCSD"]
-    assert [s["agency"] for s in contiguous] == ["PPPD", "KCSD"]
+    assert [s["agency"] for s in contiguous] == ["KCSD", "PPPD"]
     assert [s["agency"] for s in after] == ["PPPD"]
     assert "Kenosha 2.1 IV.D" in after[0]["rule"]["section"]
 
