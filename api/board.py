@@ -1,18 +1,19 @@
 """The built-in status board: one page and the one read it draws from."""
 
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator
 
 from api.deps import DashboardReader, ReadModels
 from api.problems import problem_responses
 from api.schemas.reads import Board
-from projections.board import board
+from projections.board import board, window_start
 
 PAGE = Path(__file__).parent / "static" / "board.html"
 ERRORS = problem_responses(403)
@@ -37,14 +38,39 @@ ZoneName = Annotated[
     AfterValidator(iana_zone),
     Query(max_length=64, description="The calendar the months are counted in (IANA name)."),
 ]
+Months = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=60,
+        description="How many months aid is counted over: this one and those before it.",
+    ),
+]
+
+
+async def clock() -> datetime:
+    """Now, as a dependency: a test sets the day its board is read on."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(clock)]
 
 
 @router.get("/v1/board")
-def status_board(reader: DashboardReader, engine: ReadModels, time_zone: ZoneName = "UTC") -> Board:
-    """Open incidents, deployed resources per agency, open obligations, aid per month (of
-    ``time_zone``'s calendar: an agency's evening at the end of a month is in that month)."""
+def status_board(
+    reader: DashboardReader,
+    engine: ReadModels,
+    now: Now,
+    time_zone: ZoneName = "UTC",
+    months: Months = 12,
+) -> Board:
+    """Open incidents, deployed resources per agency, open obligations, aid per month over the
+    last ``months`` (of ``time_zone``'s calendar: an agency's evening at the end of a month is
+    in that month)."""
+    zone = ZoneInfo(time_zone)
+    since = window_start(now, zone, months)
     with engine.connect() as conn:
-        return Board.model_validate(board(conn, reader.agency, ZoneInfo(time_zone)))
+        return Board.model_validate(board(conn, reader.agency, zone, since))
 
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)

@@ -2,14 +2,14 @@
 received per month, for one agency."""
 
 from collections import Counter, defaultdict
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.queries import IncidentFilter, concerns_obligation, list_incidents, visible_to
-from projections.tables import assistance_requests, incidents, obligations
+from projections.tables import Stamp, assistance_requests, incidents, obligations
 
 COMMITTED = ("accepted", "partially_accepted")
 # The board lists the newest open incidents; their count and the totals cover all of them.
@@ -46,7 +46,39 @@ def deployed_query() -> sa.Select[Any]:
 DEPLOYED = deployed_query()
 
 
-def board(conn: Connection, agency: str, zone: tzinfo = UTC) -> dict[str, Any]:
+def aid_query() -> sa.CompoundSelect[Any]:
+    """The agency's requests answered with help since ``start``, given and received. Two
+    selects, each down its index by agency and time, so the cost follows the window, not the
+    log: for one OR of the two, PostgreSQL may take a side through the plain agency index,
+    that is through the agency's whole history."""
+    r = assistance_requests.c
+    agency = sa.bindparam("agency", type_=sa.String())
+    start = sa.bindparam("start", type_=Stamp())
+    sides = {"given": r.agency, "received": r.requesting_agency}
+    return sa.union_all(
+        *(
+            sa.select(r.requested_at, sa.literal(side).label("side")).where(
+                party == agency, r.requested_at >= start, r.status.in_(COMMITTED)
+            )
+            for side, party in sides.items()
+        )
+    )
+
+
+AID = aid_query()
+
+
+def window_start(now: datetime, zone: tzinfo, months: int) -> datetime:
+    """The first instant of a window of ``months`` months that ends with ``now``'s month, in
+    ``zone``'s calendar, as a UTC time."""
+    local = now.astimezone(zone)
+    first = local.year * 12 + local.month - months  # zero-based, in months since January of year 0
+    # Where midnight is skipped (a clock moved forward at it), this is the instant the day
+    # starts; where it repeats, its first occurrence.
+    return datetime(first // 12, first % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+
+
+def board(conn: Connection, agency: str, zone: tzinfo, since: datetime) -> dict[str, Any]:
     open_rows = list_incidents(conn, agency, IncidentFilter(status="open"), limit=LISTED)
     requested = {row["incident_id"]: row["requesting_agency"] == agency for row in open_rows}
     r = assistance_requests.c
@@ -103,7 +135,7 @@ def board(conn: Connection, agency: str, zone: tzinfo = UTC) -> dict[str, Any]:
         ],
         "deployed_by_agency": deployed_by_agency(conn, agency),
         "open_obligations": owed(conn, agency),
-        "monthly": monthly(conn, agency, zone),
+        "monthly": monthly(conn, agency, zone, since),
     }
 
 
@@ -140,19 +172,12 @@ def owed(conn: Connection, agency: str) -> list[dict[str, Any]]:
     ]
 
 
-def monthly(conn: Connection, agency: str, zone: tzinfo) -> list[dict[str, Any]]:
-    """Requests answered with help, per month of ``zone``'s calendar: given by this agency,
-    or received by it."""
-    r, i = assistance_requests.c, incidents.c
-    query = (
-        sa.select(r.requested_at, r.agency, i.requesting_agency)
-        .join(incidents, r.incident_id == i.incident_id)
-        .where(r.status.in_(COMMITTED), sa.or_(r.agency == agency, i.requesting_agency == agency))
-    )
+def monthly(conn: Connection, agency: str, zone: tzinfo, since: datetime) -> list[dict[str, Any]]:
+    """Requests answered with help since ``since``, given by this agency or received by it,
+    per month of ``zone``'s calendar, oldest first. A month without any is left out."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in conn.execute(query):
-        month = row.requested_at.astimezone(zone).strftime("%Y-%m")
-        counts[month]["given" if row.agency == agency else "received"] += 1
+    for requested_at, side in conn.execute(AID, {"agency": agency, "start": since}):
+        counts[requested_at.astimezone(zone).strftime("%Y-%m")][side] += 1
     return [
         {"month": m, "given": c["given"], "received": c["received"]}
         for m, c in sorted(counts.items())

@@ -253,6 +253,7 @@ def assistance_requested(rows: Rows, e: Incident.AssistanceRequested) -> None:
         incident_id=e.originator_id,
         number=e.number,
         agency=d.agency,
+        requesting_agency=rows.incidents[(e.originator_id,)]["requesting_agency"],
         status="requested",
         resources=lines_json(d.resources),
         needed_at=d.needed_at,

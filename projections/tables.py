@@ -70,6 +70,9 @@ assistance_requests = sa.Table(
     sa.Column("incident_id", sa.Uuid, primary_key=True),
     sa.Column("number", sa.Integer, primary_key=True),
     sa.Column("agency", sa.String(64), nullable=False, index=True),
+    # The incident's requesting agency, copied here so that the aid an agency received, like
+    # the aid it gave, is one walk down an index by agency and time.
+    sa.Column("requesting_agency", sa.String(64), nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("resources", Json, nullable=False),
     sa.Column("needed_at", Stamp(), nullable=False),
@@ -97,6 +100,9 @@ assistance_requests = sa.Table(
     sa.Column("approved_under", Json),
     sa.Column("responded_under", Json),
     sa.Column("response_exception", Json),
+    # The board's aid per month: an agency's requests given, and received, since a time.
+    sa.Index("ix_assistance_requests_given", "agency", "requested_at"),
+    sa.Index("ix_assistance_requests_received", "requesting_agency", "requested_at"),
 )
 
 officers = sa.Table(

@@ -25,9 +25,11 @@ def main() -> None:
     server = ServerProcess(settings)
     server.start()
     kpd, kcsd = ({"Authorization": f"Bearer {key[a]}"} for a in ("KPD", "KCSD"))
+    # The board shows aid of the last 12 months only: the incidents end a month ago.
+    first = datetime.now(UTC) - timedelta(days=29 * 9)
     with httpx.Client(base_url=server.url, timeout=30) as api:
         for n in range(9):
-            at = (datetime(2026, 3, 1, tzinfo=UTC) + timedelta(days=29 * n)).isoformat()
+            at = (first + timedelta(days=29 * n)).isoformat()
             asked = "KCSD" if n % 3 else "PPPD"
             body = bodies.open_body(f"K-2026-{n:04}", asked, occurred_at=at)
             body["request"]["needed_at"] = at

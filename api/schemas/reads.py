@@ -330,4 +330,8 @@ class Board(BaseModel):
         description="Resources deployed on every open incident, per agency and resource."
     )
     open_obligations: list[BoardObligation] = Field(description="Owed by the agency.")
-    monthly: list[BoardMonth] = Field(description="Requests answered with help, per month.")
+    monthly: list[BoardMonth] = Field(
+        description="Requests answered with help, given and received, per month of time_zone's "
+        "calendar over the window asked for (months: this month and those before it), oldest "
+        "first. A month without any is left out."
+    )

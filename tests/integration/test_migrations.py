@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -39,6 +40,13 @@ def test_upgrade_on_an_empty_database_creates_every_table_the_code_uses(
         for table in metadata.sorted_tables:
             columns = {c["name"] for c in inspector.get_columns(table.name)}
             assert columns == set(table.columns.keys()), table.name
+            indexes = {
+                i["name"]: i["column_names"]
+                for i in inspector.get_indexes(table.name)
+                if "duplicates_constraint" not in i  # PostgreSQL's index of a UNIQUE
+            }
+            declared = {i.name: [c.name for c in i.columns] for i in table.indexes}
+            assert indexes == declared, table.name
     finally:
         engine.dispose()
 
@@ -59,20 +67,35 @@ def test_the_access_log_stays_append_only_after_every_revision(settings: Setting
 def test_revision_0009_lists_the_parties_of_incidents_already_projected(
     settings: Settings,
 ) -> None:
+    found = after_upgrade_from(settings, "0008", sa.select(parties.c.agency, parties.c.role))
+
+    assert sorted(found) == [("KCSD", "responder"), ("KPD", "requester")]
+
+
+def test_revision_0012_names_the_requester_on_the_requests_already_projected(
+    settings: Settings,
+) -> None:
+    found = after_upgrade_from(settings, "0011", sa.select(assistance_requests.c.requesting_agency))
+
+    assert found == [("KPD",), ("KPD",)]
+
+
+def after_upgrade_from(settings: Settings, revision: str, query: sa.Select[Any]) -> list[Any]:
+    """What ``query`` finds after an upgrade to head from ``revision``, with an incident and
+    two requests already projected there."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = read_model_engine(settings)
     config = Config(str(settings.migrations_dir / "alembic.ini"))
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "0008")
+            command.upgrade(config, revision)
             conn.execute(sa.insert(incidents), [incident_row(INCIDENT)])
             conn.execute(sa.insert(assistance_requests), [request_row(1), request_row(2)])
             command.upgrade(config, "head")
-            found = conn.execute(sa.select(parties.c.agency, parties.c.role)).all()
+            return list(conn.execute(query).all())
     finally:
         engine.dispose()
-    assert sorted(found) == [("KCSD", "responder"), ("KPD", "requester")]
 
 
 INCIDENT = uuid4()
