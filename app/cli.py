@@ -28,7 +28,7 @@ from app.principals import Role
 from app.services import STORE_UNAVAILABLE, Services, build_services, tune_garbage_collector
 from app.settings import Settings
 from app.store import grant_service_role, snapshotted_incidents
-from domain.directory import UnknownAgency
+from domain.directory import Directory, UnknownAgency
 from projections.seals import StoredEvent
 
 cli = typer.Typer(no_args_is_help=True, help="Mutual Aid Ledger")
@@ -108,17 +108,29 @@ def create_key_command(
     role: Annotated[Role, typer.Option(help="What the key may do")] = Role.CAD,
 ) -> None:
     """Create an API key for an agency; the key is shown once and stored only as a hash.
-    A state auditor's agency names the state body (it need not be in the directory)."""
+    A state auditor's agency names the state body, never an agency of the directory."""
     services = existing_services()
     try:
-        if role != Role.STATE_AUDITOR:
-            services.ledger.directory.agency(agency)
+        check_agency(services.ledger.directory, agency, role)
         valid_for = None if valid_days is None else timedelta(days=valid_days)
         typer.echo(create_key(services.read_models, agency, label, valid_for, role))
     except UnknownAgency as error:
         raise typer.BadParameter(error.detail) from None
     finally:
         services.close()
+
+
+def check_agency(directory: Directory, agency: str, role: Role) -> None:
+    """A key acts for an agency of the directory, a state auditor's for the state body: under
+    a department's code it would act with every agency's reach in that department's name,
+    and the department's admin could neither see nor revoke it."""
+    if role != Role.STATE_AUDITOR:
+        directory.agency(agency)
+    elif agency in (known.code for known in directory.agencies()):
+        raise typer.BadParameter(
+            f"{agency} is an agency of the directory; a state auditor's key names the state "
+            "body (e.g. WI-DOJ)"
+        )
 
 
 @cli.command()

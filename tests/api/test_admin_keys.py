@@ -131,7 +131,8 @@ def test_an_admin_neither_sees_nor_rotates_nor_revokes_a_state_auditors_key(
     sqlite_service: Service,
 ) -> None:
     admin = sqlite_service.cad("KPD", Role.ADMIN)
-    state = sqlite_service.cad("KPD", Role.STATE_AUDITOR)  # the CLI allows a directory agency
+    # One made before the CLI refused an agency of the directory for a state auditor.
+    state = sqlite_service.cad("KPD", Role.STATE_AUDITOR)
     [state_id] = [
         k["key_hash"]
         for k in list_keys(sqlite_service.services.read_models)

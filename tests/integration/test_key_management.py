@@ -96,6 +96,16 @@ def test_a_state_auditor_key_names_a_state_body_outside_the_directory(
     assert refused.returncode != 0
 
 
+def test_a_state_auditor_key_is_refused_under_an_agency_of_the_directory(
+    sqlite_settings: Settings,
+) -> None:
+    done = run(sqlite_settings, "create-key", "--agency", "KPD", "--role", "state-auditor")
+
+    assert done.returncode == 2
+    assert "KPD is an agency of the directory" in done.stderr
+    assert cli(sqlite_settings, "keys", "list") == ""
+
+
 @pytest.mark.parametrize(
     "command",
     [("create-key", "--agency", "KPD"), ("keys", "list"), ("rebuild",), ("export", "{tmp}/b")],
