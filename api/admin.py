@@ -1,22 +1,24 @@
 """Key administration for an agency's administrators: list, create, rotate and revoke the
 agency's own keys. Keys are shown once, when made; only their hashes are stored. A state
 auditor's key spans every agency, so only the operator's CLI makes, rotates or revokes one;
-here it is no agency's key, even one made under the agency's code (app/keys.py: of_agency)."""
+here it is no agency's key, even one made under the agency's code (app/principals.py:
+AGENCY_ROLES)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, GetPydanticSchema, StrictInt
+from pydantic_core import core_schema
 
 from api.deps import KeyAdmin, ServicesDep
 from api.examples import example
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Body, Name
 from app.keys import KeyEnded, KeyNotFound, create_key, end_key, list_keys, rotate_key
-from app.principals import Role
+from app.principals import AGENCY_ROLES, Role
 
 ERRORS = problem_responses(403, 404, 422)
 router = APIRouter(prefix="/v1/admin/keys", tags=["admin"], responses=ERRORS)
@@ -36,8 +38,17 @@ class NewKey(BaseModel):
     key: str = Field(description="Shown this once; store it in the client's secret store.")
 
 
+# Literal[...] of AGENCY_ROLES' names: validated, and an explicit enum in the OpenAPI schema.
+AgencyRole = Annotated[
+    str,
+    GetPydanticSchema(
+        lambda _type, _handler: core_schema.literal_schema([r.value for r in AGENCY_ROLES])
+    ),
+]
+
+
 class KeyIn(Body):
-    role: Literal["cad", "dashboard", "auditor", "admin"]
+    role: AgencyRole
     label: Name
     valid_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
 

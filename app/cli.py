@@ -24,7 +24,7 @@ from app.audit_store import make_checkpoint, verify_store
 from app.bundle import verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
 from app.migrations import NotMigrated
-from app.principals import Role
+from app.principals import AGENCY_ROLES, Role
 from app.services import STORE_UNAVAILABLE, Services, build_services, tune_garbage_collector
 from app.settings import Settings
 from app.store import grant_service_role, snapshotted_incidents
@@ -124,12 +124,12 @@ def check_agency(directory: Directory, agency: str, role: Role) -> None:
     """A key acts for an agency of the directory, a state auditor's for the state body: under
     a department's code it would act with every agency's reach in that department's name,
     and the department's admin could neither see nor revoke it."""
-    if role != Role.STATE_AUDITOR:
+    if role in AGENCY_ROLES:
         directory.agency(agency)
     elif agency in (known.code for known in directory.agencies()):
         raise typer.BadParameter(
-            f"{agency} is an agency of the directory; a state auditor's key names the state "
-            "body (e.g. WI-DOJ)"
+            f"{agency} is an agency of the directory; a {role} key names the state body "
+            "(e.g. WI-DOJ)"
         )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.principals import SCOPES, Principal, Role, Scope
+from app.principals import AGENCY_ROLES, Principal, Role
 from projections.tables import UTCDateTime, metadata
 
 KEY_PREFIX = "mal_"
@@ -167,16 +167,12 @@ def the_key(engine: Engine, key_id: str, agency: str | None) -> RowMapping:
     return found[0]
 
 
-# A key whose role reaches every agency (a state auditor's) is no agency's own, even when
-# made under an agency's code: only the operator (the CLI) lists, rotates or revokes it.
-AGENCY_ROLES = [role.value for role in Role if Scope.ALL_AGENCIES not in SCOPES[role]]
-
-
 def of_agency(query: Select[Any], agency: str | None) -> Select[Any]:
-    """Only ``agency``'s own keys, when it is given (an agency's admin)."""
+    """Only ``agency``'s own keys, of the roles its admin manages, when it is given."""
     if agency is None:
         return query
-    return query.where(api_keys.c.agency == agency, api_keys.c.role.in_(AGENCY_ROLES))
+    roles = [role.value for role in AGENCY_ROLES]
+    return query.where(api_keys.c.agency == agency, api_keys.c.role.in_(roles))
 
 
 class KeyNotFound(ValueError):

@@ -36,6 +36,11 @@ SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset({Scope.DIRECTORY, Scope.KEYS}),
 }
 
+# The roles an agency's admin may create, list, rotate and revoke: those confined to one
+# agency. A key whose role reaches every agency (a state auditor's) is no agency's own, even
+# one made under an agency's code: only the operator (the CLI) manages it.
+AGENCY_ROLES = tuple(role for role in Role if Scope.ALL_AGENCIES not in SCOPES[role])
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.keys import create_key, list_keys
 from app.main import create_app
-from app.principals import Role
+from app.principals import Principal, Role
 from app.services import build_services
 from app.settings import Settings
 from tests.api import bodies
@@ -75,6 +75,21 @@ def test_an_admin_reaches_only_its_own_agency_and_never_an_all_agency_role(
     assert (state.status_code, state.json()["type"]) == (422, P + "validation-failed")
     assert elsewhere.json()["errors"][0]["type"] == "server_owned"
     assert other.get("/v1/admin/keys").status_code == 200
+
+
+def test_an_admin_may_create_exactly_the_roles_it_lists_and_each_sees_only_its_agency(
+    sqlite_service: Service,
+) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    for role in Role:
+        sqlite_service.cad("KPD", role)
+    schema = sqlite_service.client.get("/openapi.json").json()["components"]["schemas"]
+
+    offered = schema["KeyIn"]["properties"]["role"]["enum"]  # explicit, for Schemathesis
+    listed = {k["role"] for k in admin.get("/v1/admin/keys").json()}
+
+    assert set(offered) == listed
+    assert {Principal("", "KPD", Role(role)).sees for role in offered} == {"KPD"}
 
 
 def test_an_ended_key_is_not_rotated_back_to_life(sqlite_service: Service) -> None:
