@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.guard import AuthGuard
 from api.problems import ApiProblem
-from app.keys import RecentKeys, issued
+from app.keys import IssuedKey, RecentKeys
 from app.ledger import Context, Idempotency, MutualAidLedger
 from app.principals import Principal, Scope
 from app.services import Services
@@ -58,17 +58,15 @@ async def authenticated(
     source = request.client.host if request.client else "unknown"
     guard.check_source(source)
     keys: RecentKeys = request.app.state.keys
-    principal = None
-    if credentials:
-        key = credentials.credentials
-        principal = await current_principal(keys, key)
+    found = await lookup_key(keys, credentials.credentials) if credentials else None
+    principal = found.principal if found else None
     request.state.principal = principal  # for the access log
     if principal is None:
         # A wrong key is a guess. No key at all is not, nor a key of ours that has ended (a
         # client not yet moved to its new key): counting it would lock out its whole address.
         # Both get the same answer, so it tells no more than that the key does not work now.
-        engine: Engine = request.app.state.services.read_models
-        if credentials and not await run_in_threadpool(issued, engine, credentials.credentials):
+        # An ended key sent again costs no lookup for a while (RecentKeys keeps it too).
+        if credentials and found is None:
             guard.failed(source)
         raise ApiProblem(
             401,
@@ -81,9 +79,15 @@ async def authenticated(
     return principal
 
 
+async def lookup_key(keys: RecentKeys, key: str) -> IssuedKey | None:
+    """The key if it was made here, working or ended; from memory if seen moments ago."""
+    return keys.recent(key) or await run_in_threadpool(keys.issued, key)
+
+
 async def current_principal(keys: RecentKeys, key: str) -> Principal | None:
-    """The key's holder while the key works; from memory if it worked moments ago."""
-    return keys.recent(key) or await run_in_threadpool(keys.principal, key)
+    """The key's holder while the key works."""
+    found = await lookup_key(keys, key)
+    return found.principal if found else None
 
 
 async def permitted(

@@ -6,7 +6,10 @@ nothing to guess, and a lookup by hash needs no comparison of secrets.
 
 import hashlib
 import secrets
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,52 +72,77 @@ def works_at(at: datetime) -> ColumnElement[bool]:
     return sa.or_(until.is_(None), until > sa.literal(at, UTCDateTime()))
 
 
-def principal_of(engine: Engine, key: str) -> Principal | None:
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key made here: whom it acts for, None once it has ended. An ended key is no guess
+    (nobody guesses a 256-bit key): only its holder can send it."""
+
+    principal: Principal | None
+
+
+def issued_key(engine: Engine, key: str) -> IssuedKey | None:
+    """The key if it was made here, working or ended: one lookup."""
     c = api_keys.c
-    query = sa.select(c.key_hash, c.agency, c.role).where(
-        c.key_hash == hash_key(key), works_at(datetime.now(UTC))
-    )
+    works = works_at(datetime.now(UTC)).label("works")
+    query = sa.select(c.key_hash, c.agency, c.role, works).where(c.key_hash == hash_key(key))
     with engine.connect() as conn:
         row = conn.execute(query).one_or_none()
-    return Principal(row.key_hash[:ID_LENGTH], row.agency, Role(row.role)) if row else None
+    if row is None:
+        return None
+    principal = Principal(row.key_hash[:ID_LENGTH], row.agency, Role(row.role))
+    return IssuedKey(principal if row.works else None)
 
 
-def issued(engine: Engine, key: str) -> bool:
-    """The key was made here, whether or not it still works: one that has ended is no guess
-    (nobody guesses a 256-bit key), only its holder can send it."""
-    query = sa.select(api_keys.c.key_hash).where(api_keys.c.key_hash == hash_key(key))
-    with engine.connect() as conn:
-        return conn.execute(query).first() is not None
+def principal_of(engine: Engine, key: str) -> Principal | None:
+    found = issued_key(engine, key)
+    return found.principal if found else None
 
 
 class RecentKeys:
-    """Keys that worked in the last few seconds, so a request costs no key lookup. A key
-    revoked or expired in another process stops working within ``ttl`` seconds; revoking it
-    here (the admin API) stops it at once."""
+    """Keys seen in the last few seconds, working or ended, so a request costs no key lookup,
+    not even one sent again and again with a revoked key. A key revoked or expired in another
+    process stops working within ``ttl`` seconds; revoking it here (the admin API) stops it
+    at once. A key never made here is not kept (guesses would fill the memory; the lockout
+    bounds them), and at most ``limit`` keys are, the one looked up longest ago going first."""
 
-    def __init__(self, engine: Engine, ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ttl: float = 5.0,
+        limit: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._ttl = ttl
-        self._found: dict[str, tuple[Principal, float]] = {}
+        self._limit = limit
+        self._clock = clock
+        self._seen: dict[str, tuple[IssuedKey, float]] = {}  # oldest first
+        self._lock = threading.Lock()
 
-    def recent(self, key: str) -> Principal | None:
-        """The key's principal if it worked in the last ``ttl`` seconds; no database."""
-        found, until = self._found.get(hash_key(key), (None, 0.0))
-        return found if until > time.monotonic() else None
+    def recent(self, key: str) -> IssuedKey | None:
+        """The key as seen in the last ``ttl`` seconds; no database."""
+        found, until = self._seen.get(hash_key(key), (None, 0.0))
+        return found if until > self._clock() else None
 
-    def principal(self, key: str) -> Principal | None:
+    def issued(self, key: str) -> IssuedKey | None:
+        """The key as seen moments ago, or as the database has it now."""
         if found := self.recent(key):
             return found
-        hashed = hash_key(key)
-        found = principal_of(self._engine, key)
+        found = issued_key(self._engine, key)
         if found:
-            self._found[hashed] = (found, time.monotonic() + self._ttl)
-        else:
-            self._found.pop(hashed, None)
+            self._remember(hash_key(key), found)
         return found
 
+    def _remember(self, hashed: str, found: IssuedKey) -> None:
+        with self._lock:
+            self._seen.pop(hashed, None)  # back in last, as the newest
+            if len(self._seen) >= self._limit:
+                del self._seen[next(iter(self._seen))]
+            self._seen[hashed] = (found, self._clock() + self._ttl)
+
     def forget(self) -> None:
-        self._found.clear()
+        with self._lock:
+            self._seen.clear()
 
 
 def list_keys(engine: Engine, agency: str | None = None) -> list[dict[str, Any]]:

@@ -2,14 +2,18 @@
 minutes; each key has a request rate limit; both answer 429 with Retry-After."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from api.guard import AuthGuard
-from app.keys import create_key
+from app.keys import RecentKeys, create_key
 from app.main import create_app
 from app.settings import Settings
 
@@ -30,6 +34,7 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, Clock, str]]:
     with TestClient(app) as test_client:
         clock = Clock()
         app.state.guard = AuthGuard(10, clock)
+        app.state.keys = RecentKeys(app.state.services.read_models, clock=clock)
         key = create_key(app.state.services.read_models, "KPD", "test")
         yield test_client, clock, key
 
@@ -107,6 +112,39 @@ def test_a_key_that_has_ended_is_refused_like_a_wrong_one_but_never_locks_the_so
     assert refused[-1].json() == wrong.json()
     assert refused[-1].headers["WWW-Authenticate"] == wrong.headers["WWW-Authenticate"]
     assert after.status_code == 200
+
+
+def test_a_key_that_has_ended_is_looked_up_once_in_five_seconds_however_often_it_is_sent(
+    client: tuple[TestClient, Clock, str],
+) -> None:
+    test_client, clock, _ = client
+    engine = test_client.app.state.services.read_models  # type: ignore[attr-defined]
+    ended = create_key(engine, "KPD", "revoked", valid_for=timedelta(seconds=-1))
+
+    with key_lookups(engine) as lookups:
+        refused = [test_client.get("/v1/incidents", headers=bearer(ended)) for _ in range(10)]
+        within = len(lookups)
+        clock.now += 5
+        again = test_client.get("/v1/incidents", headers=bearer(ended))
+
+    assert [r.status_code for r in [*refused, again]] == [401] * 11
+    assert (within, len(lookups)) == (1, 2)
+
+
+@contextmanager
+def key_lookups(engine: Engine) -> Iterator[list[str]]:
+    """The statements that read the keys' table while inside."""
+    lookups: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM api_keys" in statement:
+            lookups.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield lookups
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def bearer(key: str) -> dict[str, str]:

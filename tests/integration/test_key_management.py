@@ -10,7 +10,16 @@ from unittest.mock import ANY
 
 import pytest
 
-from app.keys import KeyEnded, create_key, end_key, list_keys, principal_of, rotate_key
+from app.keys import (
+    IssuedKey,
+    KeyEnded,
+    RecentKeys,
+    create_key,
+    end_key,
+    list_keys,
+    principal_of,
+    rotate_key,
+)
 from app.principals import Principal, Role
 from app.services import Services, build_services
 from app.settings import Settings
@@ -187,3 +196,17 @@ def test_a_rotated_key_keeps_the_old_keys_end_and_never_extends_it(services: Ser
     rotate_key(engine, before["key_hash"], timedelta(hours=720))
 
     assert [k["valid_until"] for k in list_keys(engine)] == [before["valid_until"]] * 2
+
+
+def test_recent_keys_remember_ended_keys_never_guesses_and_at_most_their_limit(
+    services: Services,
+) -> None:
+    engine = services.read_models
+    ended = [create_key(engine, "KPD", "old", valid_for=timedelta(seconds=-1)) for _ in range(3)]
+    keys = RecentKeys(engine, limit=2)
+
+    for key in [*ended, "mal_guess"]:
+        keys.issued(key)
+
+    assert [keys.recent(key) for key in ended] == [None, IssuedKey(None), IssuedKey(None)]
+    assert keys.recent("mal_guess") is None
