@@ -247,7 +247,8 @@ async def close(incident_id: UUID, body: CloseBody, pre: Pre, response: Response
 async def correct(
     incident_id: UUID, body: CorrectionBody, pre: Pre, response: Response
 ) -> WriteResult:
-    """Correct a recorded fact with a reason; history keeps the original and the correction."""
+    """Correct a recorded fact with a reason, dated no earlier than the fact; history keeps the
+    original and the correction."""
     pending = pre.ledger.correct(
         incident_id, body.fact, body.request_number, body.value, body.reason, pre.context(body)
     )

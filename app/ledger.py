@@ -1,6 +1,7 @@
 """The use-case layer: one `eventsourcing` Application; its command methods queue to one
 writer thread that loads, commands and stores in batches (see MutualAidLedger)."""
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -316,20 +317,23 @@ class MutualAidLedger(Application[UUID]):
         return sorted([*differing, *snapshots])  # left over: versions no event reached
 
     def _holds(self, snapshot: StoredEvent, taken: Incident.Snapshot) -> bool:
-        """Whether the stored snapshot holds the state just taken (one that does not decode
-        holds none; loads pass over it)."""
-        encode = self.mapper.transcoder.encode
+        """Whether the stored snapshot loads into the state just taken, upcast from an older
+        class_version as a load does (one that does not load holds none; loads pass over it).
+        Compared encoded, as JSON values: an upcast may add keys in another order."""
         try:
-            state = cast(Incident.Snapshot, self.mapper.to_domain_event(snapshot)).state
-        except Exception:  # any failure to decode is a finding, not an error
+            loaded = cast(Incident.Snapshot, self.mapper.to_domain_event(snapshot)).mutate(None)
+        except Exception:  # any failure to load is a finding, not an error
             return False
-        return encode(state) == encode(taken.state)
+        return self._encoded(Incident.Snapshot.take(loaded).state) == self._encoded(taken.state)
+
+    def _encoded(self, state: dict[str, Any]) -> object:
+        return json.loads(self.mapper.transcoder.encode(state))
 
     def load(self, incident_id: UUID) -> Incident:
         """The incident as stored: from its newest snapshot and the events after it, or from
         every event when that snapshot is unusable. A snapshot only saves replaying, so one
-        corrupted, or taken by an older ``Incident.class_version`` that has no upcaster, must
-        not make its incident unloadable."""
+        corrupted, or taken by an older ``Incident.class_version`` that its upcaster cannot
+        bring up to date, must not make its incident unloadable."""
         snapshotted = self._from_snapshot(incident_id)
         after = snapshotted.version if snapshotted else None
         incident = replayed(snapshotted, self.events.get(incident_id, gt=after))

@@ -179,6 +179,20 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
+    # Version 2 keeps when the incident was closed and when each response was recorded.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A version 1 snapshot holds no time for a close or a response. With neither, the
+        times are None, as replay gives (a request's ``responded_at`` by its default); with
+        one, only the events say when it occurred, so the snapshot is refused and the load
+        replays them (app/ledger.py)."""
+        responded = any(r.response is not None for r in state["requests"])
+        if responded or state["status"] == IncidentStatus.CLOSED:
+            raise ValueError("a version 1 snapshot holds no time for its close or responses")
+        state["closed_at"] = None
+
     class Snapshot(StateSnapshot):
         """The incident's state at one version, so that loading a long incident replays only
         the events after it. JSON has no integer keys: requests and obligations are kept as
@@ -418,10 +432,11 @@ class Incident(Aggregate):
         check_aware(occurred_at)
         check_correction(fact, number, value, reason)
         request = None if number is None else self.request(number, actor.agency)
-        self.check_recorded(fact, request)
+        fact_at = self.fact_occurred_at(fact, request)
         owner = request.agency if request and fact.part == "response" else self.requesting_agency
         if actor.agency != owner:
             raise NotAuthorized(f"only {owner}, which recorded it, may correct {fact}")
+        check_not_before(occurred_at, fact_at, f"{fact} occurred ({fact_at.isoformat()})")
         self._correct(str(fact), number, value, reason, actor, occurred_at)
 
     def close_incident(
@@ -491,23 +506,30 @@ class Incident(Aggregate):
         if self.status == IncidentStatus.CLOSED:
             raise IncidentAlreadyClosed("the incident is closed; nothing more can be recorded")
         check_aware(occurred_at)
-        if occurred_at < self.opened_at:
-            raise InvalidCommand("occurred_at is before the incident was opened")
+        check_not_before(occurred_at, self.opened_at, "the incident was opened")
 
     def check_requester(self, actor: Actor, occurred_at: datetime) -> None:
         self.check_writable(occurred_at)
         if actor.agency != self.requesting_agency:
             raise NotAuthorized("only the requesting agency may do this")
 
-    def check_recorded(self, fact: Correctable, request: AssistanceRequest | None) -> None:
-        """Only a recorded fact is corrected: a correction stored before the fact would be
-        overwritten by it, and the reports would list a change that never took effect. The
-        other facts are recorded with the incident or the request (an optional one left out
-        stays left out, so supplying it contradicts nothing)."""
-        if fact == Correctable.OUTCOME and self.status != IncidentStatus.CLOSED:
-            raise RuleViolation("there is no outcome to correct before the incident is closed")
-        if fact.part == "response" and request is not None and request.response is None:
+    def fact_occurred_at(self, fact: Correctable, request: AssistanceRequest | None) -> datetime:
+        """When the fact a correction replaces occurred: a correction dated earlier would show
+        in the as-of view before its fact. Only a recorded fact is corrected: a correction
+        stored before the fact would be overwritten by it, and the reports would list a change
+        that never took effect. The other facts are recorded with the incident or the request
+        (an optional one left out stays left out, so supplying it contradicts nothing)."""
+        if fact == Correctable.OUTCOME:
+            if self.closed_at is None:
+                raise RuleViolation("there is no outcome to correct before the incident is closed")
+            return self.closed_at
+        if request is None:  # the incident's own facts (check_correction)
+            return self.opened_at
+        if fact.part == "request":
+            return request.requested_at
+        if request.responded_at is None:
             raise RuleViolation(f"request {request.number} has no response to correct yet")
+        return request.responded_at
 
     def check_responder(
         self, number: int, actor: Actor, occurred_at: datetime
@@ -565,6 +587,7 @@ class Incident(Aggregate):
         self.requesting_agency = actor.agency
         self.status = IncidentStatus.OPEN
         self.outcome: str | None = None
+        self.closed_at: datetime | None = None
         self.requests: dict[int, AssistanceRequest] = {}
         self.obligations: dict[int, ObligationState] = {}
 
@@ -602,7 +625,7 @@ class Incident(Aggregate):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        self.requests[number].record_response(response)
+        self.requests[number].record_response(response, occurred_at)
         self.owe(obligations)
 
     @event(ResourcesRecalled)
@@ -683,11 +706,17 @@ class Incident(Aggregate):
     def _close(self, outcome: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = IncidentStatus.CLOSED
         self.outcome = outcome
+        self.closed_at = occurred_at
 
 
 def check_aware(moment: datetime) -> None:
     if moment.tzinfo is None:
         raise InvalidCommand("times must carry a UTC offset")
+
+
+def check_not_before(occurred_at: datetime, earliest: datetime, what: str) -> None:
+    if occurred_at < earliest:
+        raise InvalidCommand(f"occurred_at is before {what}")
 
 
 def check_not_own_agency(request: RequestDetails, actor: Actor) -> None:

@@ -32,6 +32,7 @@ class AssistanceRequest:
     status: RequestStatus = RequestStatus.REQUESTED
     approved_by: Actor | None = None
     response: ResponseDetails | None = None
+    responded_at: datetime | None = None
     officers: dict[str, Officer] = field(default_factory=dict)
     arrived: bool = False
     deployed: Deployment = field(default_factory=Deployment)
@@ -81,8 +82,9 @@ class AssistanceRequest:
         if badge not in self.officers:
             raise InvalidCommand(f"officer {badge} was not sent under request {self.number}")
 
-    def record_response(self, response: ResponseDetails) -> None:
+    def record_response(self, response: ResponseDetails, occurred_at: datetime) -> None:
         self.response = response
+        self.responded_at = occurred_at
         self.status = RequestStatus(response.decision)
         self.officers = {officer.badge: officer for officer in response.officers}
         self.deployed.resources.update(totals(response.resources))

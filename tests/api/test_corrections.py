@@ -88,3 +88,26 @@ def test_a_response_is_not_corrected_before_it_is_given(sqlite_service: Service)
 
     assert (early.status_code, early.json()["type"]) == (409, P + "rule-violation")
     assert sqlite_service.log_length() == before
+
+
+def test_a_correction_dated_before_its_fact_is_refused_and_stores_nothing(
+    sqlite_service: Service,
+) -> None:
+    kpd, kcsd = sqlite_service.cad("KPD"), sqlite_service.cad("KCSD")
+    incident = kpd.open()
+    at = f"/v1/incidents/{incident}"
+    kpd.post(at + "/requests/1/approve", bodies.stamped())
+    responded = kcsd.post(at + "/requests/1/respond", bodies.respond_body())  # at 02:05
+    fix = correction("response.facts", "Two deputies", 1, **bodies.actor("Lt. Ortiz", "lt"))
+
+    early = kcsd.post(at + "/corrections", {**fix, "occurred_at": "2026-11-01T02:04:59Z"})
+    on_time = kcsd.post(
+        at + "/corrections",
+        {**fix, "occurred_at": "2026-11-01T02:05:00Z"},
+        **{"If-Match": responded.headers["ETag"]},
+    )
+
+    assert (early.status_code, early.json()["type"]) == (422, P + "invalid-command")
+    assert "before response.facts occurred (2026-11-01T02:05:00+00:00)" in early.json()["detail"]
+    assert on_time.status_code == 200, "the refusal changed the incident's version"
+    assert on_time.json()["version"] == responded.json()["version"] + 1

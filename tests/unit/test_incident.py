@@ -321,6 +321,46 @@ def test_a_recorded_response_is_corrected_by_the_agency_that_gave_it() -> None:
     assert names(incident) == ["FactCorrected"]
 
 
+def happened() -> Incident:
+    """Each kind of fact at its own time, as replay rebuilds the incident from its events:
+    opened at T0, request 2 made an hour later, the response to request 1 two hours later,
+    closed three hours later."""
+    incident = approved()
+    incident.request_assistance(ask("PPPD"), KPD, T0 + timedelta(hours=1), BOOK)
+    incident.respond(1, response(), KCSD, T0 + timedelta(hours=2), BOOK)
+    incident.close_incident("done", True, KPD, T0 + timedelta(hours=3))
+    rebuilt = reduce(lambda state, event: event.mutate(state), incident.collect_events(), None)
+    assert isinstance(rebuilt, Incident)
+    return rebuilt
+
+
+@pytest.mark.parametrize(
+    ("fact", "number", "actor", "fact_at"),
+    [
+        (Correctable.NATURE, None, KPD, T0),
+        (Correctable.REQUEST_FACTS, 2, KPD, T0 + timedelta(hours=1)),
+        (Correctable.RESPONSE_FACTS, 1, KCSD, T0 + timedelta(hours=2)),
+        (Correctable.OUTCOME, None, KPD, T0 + timedelta(hours=3)),
+    ],
+    ids=["incident opened", "request made", "response recorded", "incident closed"],
+)
+def test_a_correction_is_dated_no_earlier_than_the_fact_it_corrects(
+    fact: Correctable, number: int | None, actor: Actor, fact_at: datetime
+) -> None:
+    incident = happened()
+    second = timedelta(seconds=1)
+
+    refuses(
+        incident,
+        InvalidCommand,
+        lambda i: i.correct(fact, number, "right", "typo", actor, fact_at - second),
+    )
+    incident.correct(fact, number, "right", "typo", actor, fact_at)
+    incident.correct(fact, number, "right", "typo", actor, fact_at + second)
+
+    assert names(incident) == ["FactCorrected", "FactCorrected"]
+
+
 def test_replaying_the_events_rebuilds_the_same_state() -> None:
     incident = deployed()
     incident.recall(1, Withdrawal(badges=("D-1",)), KCSD, T0, BOOK)
