@@ -35,7 +35,7 @@ from domain.errors import (
     IncidentNotFound,
     VersionMismatch,
 )
-from domain.incident import Incident
+from domain.incident import Incident, OutdatedSnapshot
 from domain.routing import Suggestion, suggest
 from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
 from domain.visibility import Audience, audience_of
@@ -318,11 +318,14 @@ class MutualAidLedger(Application[UUID]):
 
     def _holds(self, snapshot: StoredEvent, taken: Incident.Snapshot) -> bool:
         """Whether the stored snapshot loads into the state just taken, upcast from an older
-        class_version as a load does (one that does not load holds none; loads pass over it).
+        class_version as a load does. One too old to upcast misleads no command (loads pass
+        over it, as after every upgrade); one that does not load otherwise was changed.
         Compared encoded, as JSON values: an upcast may add keys in another order."""
         try:
             loaded = cast(Incident.Snapshot, self.mapper.to_domain_event(snapshot)).mutate(None)
-        except Exception:  # any failure to load is a finding, not an error
+        except OutdatedSnapshot:
+            return True
+        except Exception:  # any other failure to load is a finding, not an error
             return False
         return self._encoded(Incident.Snapshot.take(loaded).state) == self._encoded(taken.state)
 
@@ -596,6 +599,14 @@ def replayed(incident: Incident | None, events: Iterable[object]) -> Incident | 
 def restored(mapper: Mapper[UUID], stored: StoredEvent) -> Incident | None:
     try:
         return cast(Incident.Snapshot, mapper.to_domain_event(stored)).mutate(None)
+    except OutdatedSnapshot as outdated:  # an upgrade's expected case, not a fault
+        log.info(
+            "snapshot of %s at version %s not used (%s); replaying the events instead",
+            stored.originator_id,
+            stored.originator_version,
+            outdated,
+        )
+        return None
     except Exception:  # whatever is wrong with a snapshot, the events still hold the truth
         log.exception(
             "snapshot of %s at version %s unusable; replaying the events instead",

@@ -190,7 +190,7 @@ class Incident(Aggregate):
         replays them (app/ledger.py)."""
         responded = any(r.response is not None for r in state["requests"])
         if responded or state["status"] == IncidentStatus.CLOSED:
-            raise ValueError("a version 1 snapshot holds no time for its close or responses")
+            raise OutdatedSnapshot("version 1 holds no time for the close or the responses")
         state["closed_at"] = None
 
     class Snapshot(StateSnapshot):
@@ -707,6 +707,11 @@ class Incident(Aggregate):
         self.status = IncidentStatus.CLOSED
         self.outcome = outcome
         self.closed_at = occurred_at
+
+
+class OutdatedSnapshot(ValueError):
+    """A snapshot an older class version took, which its upcaster cannot bring up to date:
+    loads replay the events instead (expected after an upgrade, until newer snapshots)."""
 
 
 def check_aware(moment: datetime) -> None:
