@@ -1,18 +1,23 @@
 """Abuse limits, per process: a source that fails authentication 5 times in 10 minutes is
 locked out for 10 minutes, and each key gets a bounded request rate. Both answer 429 with
-Retry-After."""
+Retry-After. What they remember is bounded: a source is forgotten once its failures have left
+the window and its lockout has ended, and at most MAX_SOURCES are remembered (a scanner
+spraying addresses would otherwise grow the process without end)."""
 
 import math
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import TypeVar
 
 from api.problems import ApiProblem
 
 FAILURES_ALLOWED = 5
 WINDOW_SECONDS = 600.0
 LOCKOUT_SECONDS = 600.0
+MAX_SOURCES = 100_000
+T = TypeVar("T")
 
 
 class AuthGuard:
@@ -22,8 +27,9 @@ class AuthGuard:
         self.per_minute = per_minute
         self.lockout = lockout
         self.clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._locked_until: dict[str, float] = {}
+        # Least recently failed or locked first, so the stale ones are forgotten from the front.
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._locked_until: OrderedDict[str, float] = OrderedDict()
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -38,13 +44,26 @@ class AuthGuard:
             return
         now = self.clock()
         with self._lock:
-            failures = self._failures[source]
+            self._forget_stale(now)
+            failures = self._failures.pop(source, deque())
             failures.append(now)
-            while failures and failures[0] <= now - WINDOW_SECONDS:
+            while failures[0] <= now - WINDOW_SECONDS:
                 failures.popleft()
             if len(failures) >= FAILURES_ALLOWED:
+                self._locked_until.pop(source, None)
                 self._locked_until[source] = now + LOCKOUT_SECONDS
-                failures.clear()
+            else:
+                self._failures[source] = failures
+
+    def _forget_stale(self, now: float) -> None:
+        """The oldest entries, while they are out of date or more than MAX_SOURCES."""
+        failures, locks = self._failures, self._locked_until
+        while failures and (
+            len(failures) >= MAX_SOURCES or first(failures)[-1] <= now - WINDOW_SECONDS
+        ):
+            failures.popitem(last=False)
+        while locks and (len(locks) >= MAX_SOURCES or first(locks) <= now):
+            locks.popitem(last=False)
 
     def spend(self, key_hash: str) -> None:
         """A token bucket per key: ``per_minute`` requests, refilled continuously."""
@@ -56,6 +75,10 @@ class AuthGuard:
                 self._buckets[key_hash] = (tokens, now)
                 raise too_many("request rate limit reached for this key", (1.0 - tokens) / rate)
             self._buckets[key_hash] = (tokens - 1.0, now)
+
+
+def first(entries: "OrderedDict[str, T]") -> T:
+    return next(iter(entries.values()))
 
 
 def too_many(detail: str, seconds: float) -> ApiProblem:

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from api.guard import AuthGuard
+from api import guard as guard_module
+from api.guard import FAILURES_ALLOWED, WINDOW_SECONDS, AuthGuard
 from app.keys import RecentKeys, create_key
 from app.main import create_app
 from app.settings import Settings
@@ -95,6 +96,32 @@ def test_with_lockout_off_wrong_keys_are_refused_but_never_lock_out() -> None:
         guard.failed("10.0.0.1")
 
     guard.check_source("10.0.0.1")
+
+
+def test_the_guard_forgets_sources_once_their_failures_and_lockouts_are_over() -> None:
+    """A scanner spraying addresses leaves nothing behind for good."""
+    clock = Clock()
+    guard = AuthGuard(10, clock)
+    for n in range(1_000):
+        guard.failed(f"10.0.{n // 256}.{n % 256}")
+    for _ in range(FAILURES_ALLOWED):
+        guard.failed("10.9.9.9")  # locked out
+    clock.now += WINDOW_SECONDS + 1
+
+    guard.failed("10.9.9.8")
+
+    assert len(guard._failures) == 1
+    assert len(guard._locked_until) == 0
+    guard.check_source("10.9.9.9")  # the lockout (10 minutes) is over
+
+
+def test_the_guard_remembers_at_most_max_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard_module, "MAX_SOURCES", 100)
+    guard = AuthGuard(10, Clock())
+    for n in range(1_000):
+        guard.failed(f"10.0.{n // 256}.{n % 256}")
+
+    assert len(guard._failures) == 100
 
 
 def test_a_key_that_has_ended_is_refused_like_a_wrong_one_but_never_locks_the_source_out(
