@@ -278,9 +278,10 @@ class Incident(Aggregate):
         book: PolicyBook,
     ) -> "Incident":
         """Alsip 205.3.1: the supervisor and dispatch are told of activity outside the
-        jurisdiction; the record keeps that obligation open until they are."""
+        jurisdiction; the record keeps that obligation open until they are. The jurisdiction
+        need not be in the directory: the duty holds wherever the officer went."""
         check_aware(occurred_at)
-        if book.agency(jurisdiction).code == actor.agency:
+        if jurisdiction == actor.agency:
             raise InvalidCommand("activity in the agency's own jurisdiction is not reported here")
         owed = owed_on(book.profile(actor.agency), actor.agency, Trigger.INITIATED_ACTIVITY)
         incident_id = cls.create_id(actor.agency, case_number)

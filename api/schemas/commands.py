@@ -219,7 +219,10 @@ class ActivityReport(Command):
     case_number: Code
     nature: Text
     location: Text
-    jurisdiction: Code = Field(description="The agency in whose jurisdiction it took place.")
+    jurisdiction: Code = Field(
+        description="The code of the agency in whose jurisdiction it took place; it need not "
+        "be in the directory (e.g. OAK-LAWN-PD)."
+    )
 
 
 class AssistanceRequestCreate(Command, RequestFields):

@@ -4,6 +4,8 @@ A refused command answers a problem naming the rule and stores nothing."""
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
 
@@ -198,16 +200,17 @@ def test_alsip_205_4_a_request_owes_a_notice_to_a_supervisor(sqlite_service: Ser
     assert "Alsip 205.4" in summary["obligations"][0]["rule"]["section"]
 
 
+@pytest.mark.parametrize("jurisdiction", ["WORTH-PD", "OAK-LAWN-PD"])  # in the directory or not
 def test_alsip_205_3_1_activity_outside_the_jurisdiction_owes_supervisor_and_dispatch_notice(
-    sqlite_service: Service,
+    sqlite_service: Service, jurisdiction: str
 ) -> None:
     alsip = sqlite_service.cad("ALSIP-PD")
     activity = {
         **bodies.stamped(actor=person("officer")),
         "case_number": "A-1",
-        "nature": "Pursuit ended in Worth",
-        "location": "111th St, Worth",
-        "jurisdiction": "WORTH-PD",
+        "nature": "Pursuit ended next door",
+        "location": "111th St",
+        "jurisdiction": jurisdiction,
     }
 
     answer = alsip.post("/v1/activities", activity)
