@@ -69,7 +69,8 @@ assistance_requests = sa.Table(
     metadata,
     sa.Column("incident_id", sa.Uuid, primary_key=True),
     sa.Column("number", sa.Integer, primary_key=True),
-    sa.Column("agency", sa.String(64), nullable=False, index=True),
+    # Indexed with requested_at (ix_assistance_requests_given), which serves the agency too.
+    sa.Column("agency", sa.String(64), nullable=False),
     # The incident's requesting agency, copied here so that the aid an agency received, like
     # the aid it gave, is one walk down an index by agency and time.
     sa.Column("requesting_agency", sa.String(64), nullable=False),

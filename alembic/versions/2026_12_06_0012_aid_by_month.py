@@ -1,5 +1,6 @@
 """each request names its incident's requesting agency; indexes by agency and time for the
-board's aid given and received per month
+board's aid given and received per month, which replace the index by agency alone (PostgreSQL's
+planner took it for the board, with the time as a filter over the agency's whole history)
 
 Revision ID: 0012
 Revises: 0011
@@ -33,9 +34,11 @@ def upgrade() -> None:
         "assistance_requests",
         ["requesting_agency", "requested_at"],
     )
+    op.drop_index("ix_assistance_requests_agency", table_name="assistance_requests")
 
 
 def downgrade() -> None:
+    op.create_index("ix_assistance_requests_agency", "assistance_requests", ["agency"])
     op.drop_index("ix_assistance_requests_received", table_name="assistance_requests")
     op.drop_index("ix_assistance_requests_given", table_name="assistance_requests")
     with op.batch_alter_table("assistance_requests") as table:
