@@ -132,6 +132,8 @@ async def approve(
     pre: Pre,
     response: Response,
 ) -> WriteResult:
+    """A supervisor approves the request: needed before a response only where the requesting
+    agency's policy has an approval step (Kenosha IV.A); elsewhere it is recorded all the same."""
     return await answer(pre.ledger.approve(incident_id, number, pre.context(body)), response)
 
 

@@ -12,6 +12,7 @@ def example(summary: str, value: dict[str, Any]) -> Any:
     return Body(openapi_examples={"kenosha": {"summary": summary, "value": value}})
 
 
+KPD_OFFICER = {"name": "Ofc. Sam Park", "rank": "officer", "badge": "518"}
 KPD_SERGEANT = {"name": "Sgt. Dana Ruiz", "rank": "sergeant", "badge": "412"}
 KCSD_LIEUTENANT = {"name": "Lt. Ben Ortiz", "rank": "lieutenant", "badge": "77"}
 
@@ -31,7 +32,7 @@ OPEN: dict[str, Any] = {
     "nature": "Civil disturbance downtown",
     "kind": "emergency",
     "location": "Downtown Kenosha",
-    "actor": KPD_SERGEANT,
+    "actor": KPD_OFFICER,  # so the sergeant's approval is needed (Kenosha IV.A)
     "occurred_at": "2026-11-01T02:00:00Z",
     "request": REQUEST,
 }

@@ -19,6 +19,7 @@ from domain.policy import (
     ObligationKind,
     ObligationRule,
     PolicyProfile,
+    PriorApproval,
     Routing,
     Trigger,
     normalize,
@@ -51,6 +52,11 @@ class ExceptionFile(Strict):
     owes: list[ObligationFile] = []
 
 
+class PriorApprovalFile(Strict):
+    section: Word
+    made_by_approver: Word
+
+
 class RoutingFile(Strict):
     primary: str
     fallback: list[str] = []
@@ -66,6 +72,7 @@ class ProfileFile(Strict):
     ranks: list[str] = Field(min_length=1)
     authorities: dict[Action, AuthorityFile] = {}
     obligations: list[ObligationFile] = []
+    prior_approval: PriorApprovalFile | None = None
     emergency_request: ExceptionFile | None = None
     emergency_response: ExceptionFile | None = None
     mou_partners: list[str] = []
@@ -131,6 +138,9 @@ def to_profile(f: ProfileFile) -> PolicyProfile:
         authorities={a: to_authority(x) for a, x in f.authorities.items()},
         default_section=f.default_section,
         obligations=tuple(map(to_obligation, f.obligations)),
+        prior_approval=PriorApproval(f.prior_approval.section, f.prior_approval.made_by_approver)
+        if f.prior_approval
+        else None,
         emergency_request=to_exception(f.emergency_request),
         emergency_response=to_exception(f.emergency_response),
         mou_partners=tuple(f.mou_partners),

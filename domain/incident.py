@@ -24,11 +24,12 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.obligations import ObligationState, check_fulfilment, concerns
-from domain.policy import Action, PolicyRef, Trigger
+from domain.policy import PolicyRef, Trigger
 from domain.requests import AssistanceRequest
 from domain.rulebook import (
     Decided,
     Owed,
+    approval_required,
     check_is_mutual_aid,
     check_scene_management,
     decide_approval,
@@ -332,7 +333,7 @@ class Incident(Aggregate):
                 "requested, never offered (Oconomowoc V.B)"
             )
         request = self.check_responder(number, actor, occurred_at)
-        approval_rule = book.profile(self.requesting_agency).rule_for(Action.APPROVE)
+        approval_rule = approval_required(book, request.requested_by)
         request.check_can_respond(response, approval_rule)
         if any(officer.agency != actor.agency for officer in response.officers):
             raise NotAuthorized("an agency commits only its own officers")

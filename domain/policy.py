@@ -15,7 +15,7 @@ from domain.errors import DomainError
 
 class Action(StrEnum):
     REQUEST = "request"  # make an outgoing request
-    APPROVE = "approve"  # approve an outgoing request before assistance is rendered
+    APPROVE = "approve"  # approve an outgoing request (required first only by prior_approval)
     RESPOND = "respond"  # decide whether and how much to send
     RECALL = "recall"  # take back what was sent
     TRANSPORT = "transport"  # transport another agency's arrestees
@@ -90,6 +90,15 @@ class ExceptionRule:
 
 
 @dataclass(frozen=True)
+class PriorApproval:
+    """Assistance waits until the request is approved, and a request made by someone who may
+    approve it is approved as it is made (Kenosha IV.A: "made or approved by a supervisor")."""
+
+    section: str  # cited when assistance would come before the approval
+    made_by_approver: str  # cited as the authority of a request approved as it is made
+
+
+@dataclass(frozen=True)
 class Routing:
     primary: str
     fallback: tuple[str, ...]
@@ -106,6 +115,7 @@ class PolicyProfile:
     authorities: dict[Action, Authority]
     default_section: str
     obligations: tuple[ObligationRule, ...] = ()
+    prior_approval: PriorApproval | None = None  # None: the policy has no approval step
     emergency_request: ExceptionRule | None = None  # assistance before approval (Kenosha IV.A)
     emergency_response: ExceptionRule | None = None  # officers respond, then notify (Alsip 205.3)
     mou_partners: tuple[str, ...] = ()  # no individual approval needed (Alsip 205.3)

@@ -52,12 +52,12 @@ class AssistanceRequest:
         if self.status in (RequestStatus.CANCELLED, RequestStatus.DECLINED):
             raise RuleViolation(f"request {self.number} is {self.status}")
 
-    def check_can_respond(self, response: ResponseDetails, approval_rule: PolicyRef) -> None:
-        """Kenosha IV.A: assistance is approved before it is rendered, unless the request was
-        made under an emergency exception (then approval is owed afterwards)."""
+    def check_can_respond(self, response: ResponseDetails, approval_rule: PolicyRef | None) -> None:
+        """``approval_rule``: the rule under which assistance waits for approval, if any
+        (Kenosha IV.A); none waits under the emergency exception (approval is owed after)."""
         if self.status not in ACTIVE:
             raise RuleViolation(f"request {self.number} is {self.status}; it was answered already")
-        if self.approved_by is None and self.exception is None:
+        if approval_rule and self.approved_by is None and self.exception is None:
             raise PolicyViolation(f"request {self.number} has not been approved yet", approval_rule)
         check_response_matches_decision(self.details, response)
 

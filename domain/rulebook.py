@@ -73,7 +73,9 @@ def decide_request(
 ) -> Decided:
     book.agency(details.agency)
     profile = book.profile(actor.agency)
-    authority = request_authority(book, profile, actor, details.agency, kind)
+    made_under = request_authority(book, profile, actor, details.agency, kind)
+    emergency = bool(details.emergency_justification)
+    authority = approved_as_made(profile, actor, emergency) or made_under
     exception, owed = None, owed_on(profile, actor.agency, Trigger.REQUEST_MADE)
     if details.emergency_justification:
         exception, extra = take_exception(
@@ -103,6 +105,31 @@ def request_authority(
     if section and kind == IncidentKind.INVESTIGATIVE and book.agency(asked).federal:
         return profile.ref(section)
     return profile.authorize(Action.REQUEST, actor.rank, actor.roles)
+
+
+def approved_as_made(profile: PolicyProfile, actor: Actor, emergency: bool) -> PolicyRef | None:
+    """Kenosha IV.A "made or approved by a supervisor": a request made, not as an emergency,
+    by someone who may approve it is approved as it is made. It cites that rule instead of the
+    one it was made under, so the log and the reports say why it needs no separate approval."""
+    prior = profile.prior_approval
+    if prior and not emergency and is_approver(profile, actor):
+        return profile.ref(prior.made_by_approver)
+    return None
+
+
+def approval_required(book: PolicyBook, requested_by: Actor) -> PolicyRef | None:
+    """Kenosha IV.A: the rule under which assistance waits for the request's approval; None
+    where the requesting agency's policy has no approval step (Minneapolis, Oconomowoc; Alsip
+    205.4 and Columbia 352.3 ask for a supervisor notice instead), or the request was made by
+    someone who may approve it ("made or approved by a supervisor")."""
+    profile = book.profile(requested_by.agency)
+    if profile.prior_approval is None or is_approver(profile, requested_by):
+        return None
+    return profile.ref(profile.prior_approval.section)
+
+
+def is_approver(profile: PolicyProfile, actor: Actor) -> bool:
+    return profile.permits(Action.APPROVE, actor.rank, actor.roles)
 
 
 def decide_approval(book: PolicyBook, actor: Actor) -> PolicyRef:

@@ -37,10 +37,10 @@ KENOSHA_IV_A = {
     "section": "Kenosha 2.1 IV.A: made or approved by a supervisor (III.B: Sergeant or higher) "
     "before assistance",
 }
-KENOSHA_REQUEST = {
+KENOSHA_MADE_BY_SUPERVISOR = {
     **KENOSHA_IV_A,
-    "section": "Kenosha 2.1 IV.A: any member may make a request; it is made or approved by a "
-    "supervisor",
+    "section": "Kenosha 2.1 IV.A: made by a supervisor (III.B: Sergeant or higher), so approved "
+    "as it is made",
 }
 KENOSHA_IV_B = {
     "policy_id": "kenosha-wi",
@@ -63,6 +63,8 @@ COMMAND_STAFF = [
 def run_lifecycle(kpd: Cad, kcsd: Cad, pppd: Cad) -> tuple[str, int]:
     incident = kpd.open("K-2026-0001", asked="KCSD")
     at = f"/v1/incidents/{incident}"
+    # Sgt. Ruiz's requests are approved as they are made (Kenosha IV.A); approving them as
+    # well is recorded all the same.
     steps = [
         (kpd, "/requests/1/approve", bodies.stamped("2026-11-01T02:01:00Z")),
         (kcsd, "/requests/1/respond", bodies.respond_body()),
@@ -200,7 +202,7 @@ EXPECTED_SUMMARY: dict[str, Any] = {
         {
             "request_number": number,
             "agency": agency,
-            "requested_under": KENOSHA_REQUEST,
+            "requested_under": KENOSHA_MADE_BY_SUPERVISOR,
             "approved_under": KENOSHA_IV_A,
             "responded_under": GENERIC,
             "exceptions": [],

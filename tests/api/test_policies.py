@@ -200,6 +200,16 @@ def test_alsip_205_4_a_request_owes_a_notice_to_a_supervisor(sqlite_service: Ser
     assert "Alsip 205.4" in summary["obligations"][0]["rule"]["section"]
 
 
+def test_alsip_205_4_an_officers_request_is_answered_without_an_approval(
+    sqlite_service: Service,
+) -> None:
+    incident = opened(sqlite_service.cad("ALSIP-PD"), "WORTH-PD", person("officer"))
+
+    answer = respond(sqlite_service.cad("WORTH-PD"), incident, person("officer"))
+
+    assert answer.status_code == 200, answer.text
+
+
 @pytest.mark.parametrize("jurisdiction", ["WORTH-PD", "OAK-LAWN-PD"])  # in the directory or not
 def test_alsip_205_3_1_activity_outside_the_jurisdiction_owes_supervisor_and_dispatch_notice(
     sqlite_service: Service, jurisdiction: str
@@ -381,6 +391,20 @@ def test_kenosha_iv_a_no_assistance_before_approval(sqlite_service: Service) -> 
     refused = respond(sqlite_service.cad("KCSD"), incident, person("lieutenant"))
 
     assert_refused(refused, sqlite_service, before, "Kenosha 2.1 IV.A")
+
+
+def test_kenosha_iv_a_a_request_a_supervisor_makes_is_approved_as_it_is_made(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    incident = opened(kenosha, "KCSD", person("sergeant"))
+
+    answer = respond(sqlite_service.cad("KCSD"), incident, person("lieutenant"))
+
+    assert answer.status_code == 200, answer.text
+    [decisions] = report(kenosha, incident, answer.json()["position"])["policy_decisions"]
+    assert decisions["requested_under"]["section"].endswith("so approved as it is made")
+    assert decisions["approved_under"] is None
 
 
 def test_kenosha_iv_a_an_emergency_request_is_answered_first_and_approved_afterwards(

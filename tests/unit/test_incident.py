@@ -18,7 +18,7 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.incident import Incident
-from domain.policy import PolicyProfile, PolicyViolation
+from domain.policy import PolicyProfile
 from domain.values import (
     Actor,
     Decision,
@@ -141,10 +141,6 @@ def test_an_agency_that_declined_may_be_asked_again() -> None:
     incident.request_assistance(ask("KCSD"), KPD, T0, BOOK)
 
     assert incident.requests[2].status == RequestStatus.REQUESTED
-
-
-def test_kenosha_iv_a_a_response_before_approval_is_refused() -> None:
-    refuses(opened(), PolicyViolation, lambda i: i.respond(1, response(), KCSD, T0, BOOK))
 
 
 def test_a_request_is_approved_once() -> None:

@@ -36,6 +36,8 @@ def test_every_rule_of_a_department_profile_cites_that_department(policy_id: str
     sections += [o.section for o in loaded.obligations]
     for rule in (loaded.emergency_request, loaded.emergency_response):
         sections += [rule.section, *(o.section for o in rule.owes)] if rule else []
+    prior = loaded.prior_approval
+    sections += [prior.section, prior.made_by_approver] if prior else []
 
     assert sections
     assert all(section.startswith(DEPARTMENTS[policy_id]) for section in sections)
