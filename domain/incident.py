@@ -185,13 +185,13 @@ class Incident(Aggregate):
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """A version 1 snapshot holds no time for a close or a response. With neither, the
-        times are None, as replay gives (a request's ``responded_at`` by its default); with
+        """A version 1 snapshot holds no time for a close, an approval or a response. With
+        none of them, the times are None, as replay gives (a request's by its defaults); with
         one, only the events say when it occurred, so the snapshot is refused and the load
         replays them (app/ledger.py)."""
-        responded = any(r.response is not None for r in state["requests"])
-        if responded or state["status"] == IncidentStatus.CLOSED:
-            raise OutdatedSnapshot("version 1 holds no time for the close or the responses")
+        timed = any(r.approved_by or r.response for r in state["requests"])
+        if timed or state["status"] == IncidentStatus.CLOSED:
+            raise OutdatedSnapshot("version 1 holds no time for a close, approval or response")
         state["closed_at"] = None
 
     class Snapshot(StateSnapshot):
@@ -334,7 +334,7 @@ class Incident(Aggregate):
             )
         request = self.check_responder(number, actor, occurred_at)
         approval_rule = approval_required(book, request.requested_by)
-        request.check_can_respond(response, approval_rule)
+        request.check_can_respond(response, occurred_at, approval_rule)
         if any(officer.agency != actor.agency for officer in response.officers):
             raise NotAuthorized("an agency commits only its own officers")
         decided = decide_response(
@@ -611,7 +611,7 @@ class Incident(Aggregate):
     def _approve(
         self, number: int, authority: PolicyRef, actor: Actor, occurred_at: datetime
     ) -> None:
-        self.requests[number].approve(actor)
+        self.requests[number].approve(actor, occurred_at)
         for state in self.obligations.values():
             if state.is_approval_of(number):
                 state.outstanding.clear()

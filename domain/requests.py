@@ -31,6 +31,7 @@ class AssistanceRequest:
     exception: PolicyException | None = None
     status: RequestStatus = RequestStatus.REQUESTED
     approved_by: Actor | None = None
+    approved_at: datetime | None = None  # None too in snapshots taken before it was kept
     response: ResponseDetails | None = None
     responded_at: datetime | None = None
     officers: dict[str, Officer] = field(default_factory=dict)
@@ -52,17 +53,32 @@ class AssistanceRequest:
         if self.status in (RequestStatus.CANCELLED, RequestStatus.DECLINED):
             raise RuleViolation(f"request {self.number} is {self.status}")
 
-    def check_can_respond(self, response: ResponseDetails, approval_rule: PolicyRef | None) -> None:
+    def check_can_respond(
+        self, response: ResponseDetails, occurred_at: datetime, approval_rule: PolicyRef | None
+    ) -> None:
         """``approval_rule``: the rule under which assistance waits for approval, if any
         (Kenosha IV.A); none waits under the emergency exception (approval is owed after)."""
         if self.status not in ACTIVE:
             raise RuleViolation(f"request {self.number} is {self.status}; it was answered already")
-        if approval_rule and self.approved_by is None and self.exception is None:
-            raise PolicyViolation(f"request {self.number} has not been approved yet", approval_rule)
+        if approval_rule and self.exception is None:
+            self.check_approved_before(occurred_at, approval_rule)
         check_response_matches_decision(self.details, response)
 
-    def approve(self, actor: Actor) -> None:
+    def check_approved_before(self, moment: datetime, rule: PolicyRef) -> None:
+        """Kenosha IV.A: approved "prior to the rendering or receiving of the assistance"."""
+        if self.approved_by is None:
+            raise PolicyViolation(f"request {self.number} has not been approved yet", rule)
+        # Approved with no time: loaded from an older snapshot, approved when that was enough.
+        if self.approved_at and self.approved_at > moment:
+            raise PolicyViolation(
+                f"request {self.number} was approved at {self.approved_at.isoformat()}, "
+                "after this assistance",
+                rule,
+            )
+
+    def approve(self, actor: Actor, occurred_at: datetime) -> None:
         self.approved_by = actor
+        self.approved_at = occurred_at
         if self.status == RequestStatus.REQUESTED:
             self.status = RequestStatus.APPROVED
 

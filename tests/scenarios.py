@@ -32,10 +32,10 @@ def ask(agency: str = "KCSD", officers: int = 4) -> RequestDetails:
     )
 
 
-def open_incident(ledger: MutualAidLedger, case_number: str) -> UUID:
+def open_incident(ledger: MutualAidLedger, case_number: str, by: Actor = REQUESTER) -> UUID:
     return (
         ledger.open_incident(
-            Context(REQUESTER, T0),
+            Context(by, T0),
             case_number=case_number,
             nature="Civil disturbance",
             kind=IncidentKind.EMERGENCY,

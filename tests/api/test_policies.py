@@ -10,6 +10,7 @@ from tests.api import bodies
 from tests.api.conftest import Cad, Service
 
 POLICY_VIOLATION = "urn:mutual-aid-ledger:problem:policy-violation"
+LATER = "2026-11-01T04:00:00Z"
 
 
 def person(rank: str, *roles: str, name: str = "Jo Smith", badge: str = "100") -> dict[str, Any]:
@@ -391,6 +392,25 @@ def test_kenosha_iv_a_no_assistance_before_approval(sqlite_service: Service) -> 
     refused = respond(sqlite_service.cad("KCSD"), incident, person("lieutenant"))
 
     assert_refused(refused, sqlite_service, before, "Kenosha 2.1 IV.A")
+
+
+def test_kenosha_iv_a_an_approval_dated_after_the_assistance_does_not_cover_it(
+    sqlite_service: Service,
+) -> None:
+    kenosha, sheriff = sqlite_service.cad("KPD"), sqlite_service.cad("KCSD")
+    incident = opened(kenosha, "KCSD", person("officer"))
+    late = act(kenosha, incident, "/requests/1/approve", person("sergeant"), occurred_at=LATER)
+    assert late.status_code == 200, late.text
+    before = sqlite_service.log_length()
+
+    refused = respond(sheriff, incident, person("lieutenant"))  # at 02:05
+
+    assert_refused(refused, sqlite_service, before, "prior to the rendering")
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (
+        "approved at 2026-11-01T04:00:00+00:00, after this assistance" in refused.json()["detail"]
+    )
+    assert respond(sheriff, incident, person("lieutenant"), occurred_at=LATER).status_code == 200
 
 
 def test_kenosha_iv_a_a_request_a_supervisor_makes_is_approved_as_it_is_made(

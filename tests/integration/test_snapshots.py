@@ -22,12 +22,15 @@ from app.settings import Settings
 from domain.corrections import Correctable
 from domain.errors import InvalidCommand
 from domain.incident import Incident
+from domain.policy import PolicyViolation
+from domain.values import Actor
 from tests.scenarios import (
     REQUESTER,
     RESPONDER,
     T0,
     every_kind_of_event,
     open_incident,
+    partial_response,
     snapshot_versions,
 )
 
@@ -181,10 +184,10 @@ def test_a_version_1_snapshot_without_a_close_or_a_response_loads_upcast(
 def test_a_version_1_snapshot_with_a_response_is_passed_over_for_the_events(
     settings: Settings, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="app.ledger")
     """Only the events say when its response was recorded: the load replays them, so a
     correction dated before that response is refused as it is without the snapshot. That is
     what an upgrade leaves, not tampering: said once at INFO, not listed for auditors."""
+    caplog.set_level("INFO", logger="app.ledger")
     every_kind_of_event(services.ledger, "S-7")
     incident = Incident.create_id("KPD", "S-7")
     newest = snapshot_versions(services.ledger, incident)[-1]
@@ -205,13 +208,37 @@ def test_a_version_1_snapshot_with_a_response_is_passed_over_for_the_events(
     assert differing == []
 
 
+def test_a_version_1_snapshot_with_an_approval_is_passed_over_for_the_events(
+    settings: Settings, services: Services
+) -> None:
+    """Only the events say when the request was approved: a response dated before that is
+    refused as it is without the snapshot (Kenosha IV.A)."""
+    ledger, officer = services.ledger, Actor("KPD", "Ofc. Ann Lee", "officer", "520")
+    incident = open_incident(ledger, "S-8", officer)
+    ledger.approve(incident, 1, Context(REQUESTER, T0 + timedelta(minutes=1))).result()
+    later = Context(officer, T0 + timedelta(minutes=2))
+    for n in range(8):  # to version 10, where the snapshot is taken
+        ledger.correct(incident, Correctable.NATURE, None, f"Riot {n}", "recount", later).result()
+    [version] = snapshot_versions(ledger, incident)
+    rewrite_stored_snapshot(settings, version, as_version_1)
+    early = Context(RESPONDER, T0 + timedelta(seconds=30))
+
+    with closing(build_services(settings)) as fresh:
+        loaded = fresh.ledger.load(incident)
+        with pytest.raises(PolicyViolation, match="approved"):
+            fresh.ledger.respond(incident, 1, partial_response(), early).result()
+
+    assert loaded.requests[1].approved_at == T0 + timedelta(minutes=1)
+    assert state(loaded) == state(replayed(ledger, incident, 10_000))
+
+
 def as_version_1(stored: bytes) -> bytes:
     """The stored snapshot as the code before ``Incident.class_version`` 2 wrote it."""
     snapshot = json.loads(stored)
     state = snapshot["state"]
     del state["class_version"], state["closed_at"]
     for request in state["requests"]:
-        del request["_data_"]["responded_at"]
+        del request["_data_"]["responded_at"], request["_data_"]["approved_at"]
     return json.dumps(snapshot, separators=(",", ":")).encode()
 
 

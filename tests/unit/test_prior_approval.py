@@ -72,6 +72,18 @@ def test_kenosha_iv_a_an_officers_request_is_not_answered_before_a_supervisor_ap
     incident.respond(1, sent("KCSD"), KCSD, minutes(5), BOOK)
 
 
+def test_kenosha_iv_a_an_approval_dated_after_the_assistance_does_not_cover_it() -> None:
+    incident = opened(KPD_OFFICER, ask("KCSD"))
+    incident.approve(1, KPD_SERGEANT, minutes(120), BOOK)
+    before = len(incident.pending_events)
+
+    with pytest.raises(PolicyViolation, match=r"approved at 2026-11-01T04:00:00\+00:00, after"):
+        incident.respond(1, sent("KCSD"), KCSD, minutes(5), BOOK)
+
+    assert len(incident.pending_events) == before
+    incident.respond(1, sent("KCSD"), KCSD, minutes(120), BOOK)
+
+
 def test_kenosha_iv_a_a_request_made_by_a_supervisor_is_approved_as_it_is_made() -> None:
     incident = opened(KPD_SERGEANT, ask("KCSD"))
 
