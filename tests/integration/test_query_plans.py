@@ -1,6 +1,6 @@
 """Reads whose cost must not grow with the log: checked by the plan SQLite chooses (and, for
-the board's aid per month, PostgreSQL too), not by a timing (these machines are shared and
-noisy)."""
+the board's aid per month and the statistics, PostgreSQL too), not by a timing (these machines
+are shared and noisy)."""
 
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +10,13 @@ import sqlalchemy as sa
 
 from app.settings import Settings
 from projections.board import AID, DEPLOYED, OPEN_INCIDENTS
-from projections.queries import INCIDENT_SEEN_BY, page_query
+from projections.queries import (
+    INCIDENT_SEEN_BY,
+    STATISTICS_OFFICERS,
+    STATISTICS_REQUESTS,
+    STATISTICS_WITHDRAWALS,
+    page_query,
+)
 from projections.tables import metadata
 
 
@@ -94,4 +100,50 @@ def test_on_postgresql_the_boards_aid_per_month_walks_the_same_indexes(postgres_
     assert any("ix_assistance_requests_received" in s for s in steps), steps
     assert len(searched) == 2, steps
     assert all("requested_at >= '2026-01-01" in s for s in searched), steps
+    assert not any("Seq Scan" in s for s in steps), steps
+
+
+PERIOD = {
+    "agency": "KPD",
+    "start": datetime(2026, 1, 1, tzinfo=UTC),
+    "end": datetime(2026, 2, 1, tzinfo=UTC),
+}
+# Each statistics read, and the table it then reads by the key of each request found.
+STATISTICS = {
+    "requests": (STATISTICS_REQUESTS, "incidents"),
+    "officers": (STATISTICS_OFFICERS, "officers"),
+    "withdrawals": (STATISTICS_WITHDRAWALS, "withdrawals"),
+}
+
+
+@pytest.mark.parametrize(("query", "table"), STATISTICS.values(), ids=STATISTICS.keys())
+def test_the_statistics_walk_each_side_from_the_period_start_then_look_up_by_request(
+    query: sa.CompoundSelect[tuple[object, ...]], table: str
+) -> None:
+    steps = plan(query.params(**PERIOD))
+
+    period = "requested_at>? AND requested_at<?"
+    given = f"ix_assistance_requests_given (agency=? AND {period})"
+    received = f"ix_assistance_requests_received (requesting_agency=? AND {period})"
+    assert any(s.endswith(given) for s in steps), steps
+    assert any(s.endswith(received) for s in steps), steps
+    looked_up = [s for s in steps if s.startswith(f"SEARCH {table} ")]
+    assert looked_up, steps
+    assert all("(incident_id=?" in s for s in looked_up), steps
+    assert not any(s.startswith("SCAN") for s in steps), steps
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("query", "table"), STATISTICS.values(), ids=STATISTICS.keys())
+def test_on_postgresql_the_statistics_walk_the_same_indexes(
+    postgres_url: str, query: sa.CompoundSelect[tuple[object, ...]], table: str
+) -> None:
+    steps = postgres_plan(postgres_url, query.params(**PERIOD))
+
+    searched = [s for s in steps if "Index Cond" in s and "requested_at" in s]
+    assert any("ix_assistance_requests_given" in s for s in steps), steps
+    assert any("ix_assistance_requests_received" in s for s in steps), steps
+    assert len(searched) == 2, steps
+    assert all("'KPD'" in s and "requested_at >= '2026-01-01" in s for s in searched), steps
+    assert any(f"{table}_pkey" in s for s in steps), steps
     assert not any("Seq Scan" in s for s in steps), steps
