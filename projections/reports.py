@@ -6,8 +6,12 @@ department, 5 facts on which the decision to request or supply assistance was ba
 of response made, 7 the outcome. IV.C (full incident report): all of IV.B plus 1 the names of
 all officers responding and their departments, 2 the details of involvement and observations of
 each officer.
+
+Each request carries its own date and time and requestor (IV.B.1 and 4): an incident may ask
+several agencies, at different times and by different people.
 """
 
+from datetime import datetime
 from typing import Any
 
 from projections.queries import IncidentRows, Row
@@ -17,12 +21,13 @@ OUTCOME_PENDING = "Incident still open; no outcome recorded yet."
 
 def summary_report(rows: IncidentRows) -> dict[str, Any]:
     incident = rows.incident
+    requested_at, requested_by = first_request(rows)
     return {
         "incident_id": incident["incident_id"],
-        "requested_at": incident["opened_at"],
+        "requested_at": requested_at,
         "case_number": incident["case_number"],
         "nature_of_incident": incident["nature"],
-        "requestor": {**incident["opened_by"], "department": incident["requesting_agency"]},
+        "requestor": requestor(requested_by),
         "basis_for_decisions": [decision_basis(r) for r in rows.requests],
         "responses": [response_made(r) for r in rows.requests],
         "outcome": incident["outcome"] or OUTCOME_PENDING,
@@ -43,6 +48,19 @@ def full_report(rows: IncidentRows) -> dict[str, Any]:
     }
 
 
+def first_request(rows: IncidentRows) -> tuple[datetime, dict[str, Any]]:
+    """When and by whom the first request the reader may see was made: for an agency asked,
+    its own. An activity report asks nobody; it gives when and by whom it was opened."""
+    if not rows.requests:
+        return rows.incident["opened_at"], rows.incident["opened_by"]
+    first = rows.requests[0]  # in request order
+    return first["requested_at"], first["requested_by"]
+
+
+def requestor(actor: dict[str, Any]) -> dict[str, Any]:
+    return {**actor, "department": actor["agency"]}
+
+
 def decision_basis(request: Row) -> dict[str, Any]:
     return {
         "request_number": request["number"],
@@ -58,6 +76,8 @@ def response_made(request: Row) -> dict[str, Any]:
         "agency": request["agency"],
         "status": request["status"],
         "requested": request["resources"],
+        "requested_at": request["requested_at"],
+        "requested_by": requestor(request["requested_by"]),
         "committed": request["committed"] or [],
         "still_deployed": [
             {"resource": r, "quantity": q} for r, q in sorted(request["deployed"].items())

@@ -172,6 +172,8 @@ class ResponseMade(BaseModel):
     agency: str
     status: str
     requested: list[Line]
+    requested_at: datetime = Field(description="When this request was made (Kenosha IV.B.1).")
+    requested_by: Requestor = Field(description="Who made this request (Kenosha IV.B.4).")
     committed: list[Line]
     still_deployed: list[Line]
     approved_by: ActorOut | None
@@ -202,10 +204,13 @@ class SummaryReport(BaseModel):
     """Kenosha 2.1 IV.B.1-7, with the rule behind each step and what is still owed."""
 
     incident_id: UUID
-    requested_at: datetime
+    requested_at: datetime = Field(
+        description="When the first request shown was made: for an agency asked, its own; "
+        "each request's is in responses."
+    )
     case_number: str
     nature_of_incident: str
-    requestor: Requestor
+    requestor: Requestor = Field(description="Who made the first request shown.")
     basis_for_decisions: list[DecisionBasis]
     responses: list[ResponseMade]
     outcome: str

@@ -166,6 +166,8 @@ EXPECTED_SUMMARY: dict[str, Any] = {
             "agency": "KCSD",
             "status": "partially_accepted",
             "requested": [{"resource": "patrol_officer", "quantity": 4}],
+            "requested_at": "2026-11-01T02:00:00Z",
+            "requested_by": {**KPD_SERGEANT, "department": "KPD"},
             "committed": [{"resource": "patrol_officer", "quantity": 2}],
             "still_deployed": [],
             "approved_by": KPD_SERGEANT,
@@ -185,6 +187,8 @@ EXPECTED_SUMMARY: dict[str, Any] = {
                 {"resource": "patrol_officer", "quantity": 2},
                 {"resource": "k9_unit", "quantity": 1},
             ],
+            "requested_at": "2026-11-01T02:10:00Z",
+            "requested_by": {**KPD_SERGEANT, "department": "KPD"},
             "committed": [
                 {"resource": "k9_unit", "quantity": 1},
                 {"resource": "patrol_officer", "quantity": 2},
@@ -367,12 +371,13 @@ def test_the_requester_reads_all_each_agency_asked_its_part_and_outsiders_nothin
 
 
 def only(report: dict[str, Any], agency: str) -> dict[str, Any]:
-    """The report as an agency asked should read it: the incident, and its own part."""
+    """The report as an agency asked should read it: the incident, and its own part, headed
+    by its own request."""
     mine = {r["request_number"] for r in report["responses"] if r["agency"] == agency}
-    kept = {
-        key: [x for x in report[key] if x["request_number"] in mine]
-        for key in ("basis_for_decisions", "responses", "policy_decisions", "officers")
-    }
+    parts = ("basis_for_decisions", "responses", "policy_decisions", "officers")
+    kept = {key: [x for x in report[key] if x["request_number"] in mine] for key in parts}
+    first = kept["responses"][0]
+    kept["requested_at"], kept["requestor"] = first["requested_at"], first["requested_by"]
     kept["withdrawals"] = [w for w in report["withdrawals"] if w["request_number"] in mine]
     kept["obligations"] = [
         o for o in report["obligations"] if o["party"] == agency or o["request_number"] in mine

@@ -1,17 +1,23 @@
 """The Kenosha report builders are pure functions of read-model rows."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from projections.queries import IncidentRows
+from projections.queries import IncidentRows, narrowed
 from projections.reports import OUTCOME_PENDING, full_report, summary_report
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+LATER = T0 + timedelta(hours=3)
 SERGEANT = {"agency": "KPD", "name": "Sgt. Ruiz", "rank": "sergeant", "badge": "412", "roles": []}
+LIEUTENANT = {"agency": "KPD", "name": "Lt. Moss", "rank": "lieutenant", "badge": "300"}
 RULE = {"policy_id": "kenosha-wi", "version": 1, "section": "Kenosha 2.1 IV.B"}
 
 
-def rows(outcome: str | None = None, **request: Any) -> IncidentRows:
+def rows(
+    outcome: str | None = None,
+    requests: list[dict[str, Any]] | None = None,
+    officers: list[dict[str, Any]] | None = None,
+) -> IncidentRows:
     incident = {
         "incident_id": "i-1",
         "opened_at": T0,
@@ -24,10 +30,33 @@ def rows(outcome: str | None = None, **request: Any) -> IncidentRows:
         "closed_at": T0 if outcome else None,
         "corrections": [],
     }
-    asked = {
+    obligation: dict[str, Any] = {
+        "number": 1,
+        "party": "KPD",
+        "kind": "notify",
+        "recipients": ["Chief of Police"],
+        "outstanding": ["Chief of Police"],
+        "status": "open",
+        "rule": RULE,
+        "request_number": 1,
+        "created_at": T0,
+        "met_at": None,
+        "fulfilments": [],
+    }
+    asked = [request()] if requests is None else requests
+    sent = [officer()] if officers is None else officers
+    # plain dicts stand in for the rows a query returns
+    return IncidentRows(incident, asked, sent, [], [obligation])  # type: ignore[arg-type, list-item]
+
+
+def request(**fields: Any) -> dict[str, Any]:
+    """Request 1, to KCSD: four asked, two committed."""
+    return {
         "number": 1,
         "agency": "KCSD",
         "facts": "300 people",
+        "requested_at": T0,
+        "requested_by": SERGEANT,
         "response_facts": "two free",
         "status": "partially_accepted",
         "resources": [{"resource": "patrol_officer", "quantity": 4}],
@@ -41,9 +70,13 @@ def rows(outcome: str | None = None, **request: Any) -> IncidentRows:
         "responded_under": None,
         "request_exception": None,
         "response_exception": None,
-        **request,
+        **fields,
     }
-    officer = {
+
+
+def officer(**fields: Any) -> dict[str, Any]:
+    """An officer sent under request 1."""
+    return {
         "number": 1,
         "name": "Deputy Lee",
         "badge": "D-1",
@@ -51,22 +84,14 @@ def rows(outcome: str | None = None, **request: Any) -> IncidentRows:
         "agency": "KCSD",
         "status": "deployed",
         "involvement": [{"involvement": "held the line"}],
+        **fields,
     }
-    obligation = {
-        "number": 1,
-        "party": "KPD",
-        "kind": "notify",
-        "recipients": ["Chief of Police"],
-        "outstanding": ["Chief of Police"],
-        "status": "open",
-        "rule": RULE,
-        "request_number": 1,
-        "created_at": T0,
-        "met_at": None,
-        "fulfilments": [],
-    }
-    # plain dicts stand in for the rows a query returns
-    return IncidentRows(incident, [asked], [officer], [], [obligation])  # type: ignore[list-item]
+
+
+def two_requests() -> IncidentRows:
+    """KCSD asked at T0 by Sgt. Ruiz, then PPPD three hours later by Lt. Moss."""
+    later = request(number=2, agency="PPPD", requested_at=LATER, requested_by=LIEUTENANT)
+    return rows(requests=[request(), later])
 
 
 def test_an_open_incident_says_its_outcome_is_pending() -> None:
@@ -89,7 +114,7 @@ def test_the_summary_carries_every_item_of_kenosha_iv_b() -> None:
 def test_the_summary_shows_what_is_still_owed_and_any_exception() -> None:
     exception = {"kind": "emergency", "justification": "shots fired", "rule": RULE}
 
-    report = summary_report(rows(request_exception=exception))
+    report = summary_report(rows(requests=[request(request_exception=exception)]))
 
     assert report["open_obligations"] == 1
     assert report["obligations"][0]["outstanding"] == ["Chief of Police"]
@@ -104,3 +129,28 @@ def test_the_full_report_adds_each_officer_department_and_involvement() -> None:
     assert report["responses"][0]["still_deployed"] == [
         {"resource": "patrol_officer", "quantity": 2}
     ]
+
+
+def test_kenosha_iv_b_1_and_4_each_request_has_its_own_date_time_and_requestor() -> None:
+    report = summary_report(two_requests())
+
+    made = [(r["requested_at"], r["requested_by"]) for r in report["responses"]]
+    assert made == [
+        (T0, {**SERGEANT, "department": "KPD"}),
+        (LATER, {**LIEUTENANT, "department": "KPD"}),
+    ]
+    assert (report["requested_at"], report["requestor"]["name"]) == (T0, "Sgt. Ruiz")
+
+
+def test_kenosha_iv_b_1_and_4_the_agency_asked_later_reads_its_own_request() -> None:
+    report = summary_report(narrowed(two_requests(), "PPPD"))
+
+    assert report["requested_at"] == LATER
+    assert report["requestor"] == {**LIEUTENANT, "department": "KPD"}
+
+
+def test_an_activity_report_asks_nobody_and_gives_when_and_by_whom_it_was_opened() -> None:
+    report = summary_report(rows(requests=[], officers=[]))
+
+    assert report["requested_at"] == T0
+    assert report["requestor"] == {**SERGEANT, "department": "KPD"}
