@@ -95,7 +95,9 @@ class AssistanceRequest:
             )
 
     def check_has_officer(self, badge: str) -> None:
-        if badge not in self.officers:
+        """Kenosha IV.C.2: the officer in charge of the detail responded too."""
+        in_charge = self.response.officer_in_charge if self.response else None
+        if badge not in self.officers and (in_charge is None or badge != in_charge.badge):
             raise InvalidCommand(f"officer {badge} was not sent under request {self.number}")
 
     def record_response(self, response: ResponseDetails, occurred_at: datetime) -> None:

@@ -22,9 +22,10 @@ from sqlalchemy.engine import Connection
 
 from domain.corrections import Correctable
 from domain.incident import Incident
-from domain.values import Obligation, ResourceLine, Withdrawal, totals
+from domain.values import Obligation, Officer, ResourceLine, Withdrawal, totals
 from projections.runner import Committed
 from projections.tables import (
+    IN_CHARGE,
     assistance_requests,
     incidents,
     obligations,
@@ -305,13 +306,20 @@ def response_recorded(rows: Rows, e: Incident.ResponseRecorded) -> None:
     )
     owe(rows, e, e.obligations)
     for officer in r.officers:
-        rows.officers.add(
-            incident_id=e.originator_id,
-            number=e.number,
-            status="deployed",
-            involvement=[],
-            **plain(officer),
-        )
+        add_officer(rows, e, officer, "deployed")
+    in_charge = r.officer_in_charge
+    if in_charge is not None and in_charge.badge not in {o.badge for o in r.officers}:
+        add_officer(rows, e, in_charge, IN_CHARGE)
+
+
+def add_officer(rows: Rows, e: Incident.ResponseRecorded, officer: Officer, status: str) -> None:
+    rows.officers.add(
+        incident_id=e.originator_id,
+        number=e.number,
+        status=status,
+        involvement=[],
+        **plain(officer),
+    )
 
 
 def resources_recalled(rows: Rows, e: Incident.ResourcesRecalled) -> None:

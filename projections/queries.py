@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from domain.obligations import concerns
 from projections.tables import (
+    IN_CHARGE,
     Stamp,
     assistance_requests,
     incidents,
@@ -220,8 +221,12 @@ STATISTICS_REQUESTS = in_period(
         incidents, incidents.c.incident_id == assistance_requests.c.incident_id
     )
 )
+# Officers sent: an officer in charge not among them is never withdrawn, and would count
+# hours to the end of the period.
 STATISTICS_OFFICERS = in_period(
-    of_requests(officers).add_columns(assistance_requests.c.requesting_agency)
+    of_requests(officers)
+    .add_columns(assistance_requests.c.requesting_agency)
+    .where(officers.c.status != IN_CHARGE)
 )
 STATISTICS_WITHDRAWALS = in_period(of_requests(withdrawals)).order_by(withdrawals.c.version)
 
@@ -230,7 +235,7 @@ def statistics_rows(
     conn: Connection, agency: str, start: datetime, end: datetime
 ) -> StatisticsRows:
     """Requests made in [start, end) that the agency made or received (with when their
-    incident closed), their officers, and when each officer was withdrawn."""
+    incident closed), the officers they sent, and when each officer was withdrawn."""
     period = {"agency": agency, "start": start, "end": end}
     requests = conn.execute(STATISTICS_REQUESTS, period).mappings().all()
     keys = {(row["incident_id"], row["number"]) for row in requests}

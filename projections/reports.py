@@ -8,13 +8,18 @@ all officers responding and their departments, 2 the details of involvement and 
 each officer.
 
 Each request carries its own date and time and requestor (IV.B.1 and 4): an incident may ask
-several agencies, at different times and by different people.
+several agencies, at different times and by different people. The officer in charge of a
+detail is among the officers responding (IV.C.1), and the full report counts, per request,
+the committed units no officer is named for, so a report without names reads as incomplete
+rather than as nobody sent.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from projections.queries import IncidentRows, Row
+from projections.tables import IN_CHARGE
 
 OUTCOME_PENDING = "Incident still open; no outcome recorded yet."
 
@@ -44,6 +49,7 @@ def full_report(rows: IncidentRows) -> dict[str, Any]:
     return {
         **summary_report(rows),
         "officers": [officer_entry(o) for o in rows.officers],
+        "officer_names": [names_given(r, rows.officers) for r in rows.requests if r["committed"]],
         "withdrawals": [withdrawal_entry(w) for w in rows.withdrawals],
     }
 
@@ -127,6 +133,21 @@ def officer_entry(officer: Row) -> dict[str, Any]:
         "department": officer["agency"],
         "status": officer["status"],
         "involvement": officer["involvement"],
+    }
+
+
+def names_given(request: Row, officers: Sequence[Row]) -> dict[str, Any]:
+    """Resource kinds are free text and do not tell officers from equipment, so the lines
+    committed are given as they are, beside the number of officers sent who were named; the
+    committed units beyond that number are counted as not named."""
+    named = sum(o["number"] == request["number"] and o["status"] != IN_CHARGE for o in officers)
+    units = sum(line["quantity"] for line in request["committed"])
+    return {
+        "request_number": request["number"],
+        "agency": request["agency"],
+        "committed": request["committed"],
+        "officers_named": named,
+        "units_not_named": max(units - named, 0),
     }
 
 

@@ -106,6 +106,11 @@ assistance_requests = sa.Table(
     sa.Index("ix_assistance_requests_received", "requesting_agency", "requested_at"),
 )
 
+# An officer's status: deployed, recalled or released; or IN_CHARGE for a detail's officer in
+# charge who is not among its officers sent: Kenosha IV.C.1 names them too, but nothing
+# deploys, recalls or releases them, so they take no part in the officer statistics.
+IN_CHARGE = "in_charge"
+
 officers = sa.Table(
     "officers",
     metadata,

@@ -241,6 +241,17 @@ class OfficerEntry(BaseModel):
     involvement: list[InvolvementNote]
 
 
+class NamesGiven(BaseModel):
+    request_number: int
+    agency: str
+    committed: list[Line]
+    officers_named: int = Field(description="Officers sent under the request who were named.")
+    units_not_named: int = Field(
+        description="Committed units beyond the officers named: officers whose names were not "
+        "given, or equipment (resource kinds do not tell them apart)."
+    )
+
+
 class WithdrawalEntry(BaseModel):
     request_number: int
     kind: str
@@ -254,7 +265,13 @@ class WithdrawalEntry(BaseModel):
 class FullReport(SummaryReport):
     """Kenosha 2.1 IV.C: everything in IV.B, plus every officer and their involvement."""
 
-    officers: list[OfficerEntry]
+    officers: list[OfficerEntry] = Field(
+        description="Every officer sent or named in charge of a detail (status in_charge)."
+    )
+    officer_names: list[NamesGiven] = Field(
+        description="Per request that committed resources, how many committed units no "
+        "officer is named for."
+    )
     withdrawals: list[WithdrawalEntry]
 
 

@@ -269,6 +269,15 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
     "officers": [
         {
             "request_number": 1,
+            "name": "Lt. Ben Ortiz",
+            "badge": "77",
+            "rank": "lieutenant",
+            "department": "KCSD",
+            "status": "in_charge",
+            "involvement": [],
+        },
+        {
+            "request_number": 1,
             "name": "Deputy Ann Lee",
             "badge": "D-101",
             "rank": "deputy",
@@ -309,6 +318,25 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
             "department": "PPPD",
             "status": "released",
             "involvement": [],
+        },
+    ],
+    "officer_names": [
+        {
+            "request_number": 1,
+            "agency": "KCSD",
+            "committed": [{"resource": "patrol_officer", "quantity": 2}],
+            "officers_named": 2,
+            "units_not_named": 0,
+        },
+        {
+            "request_number": 2,
+            "agency": "PPPD",
+            "committed": [
+                {"resource": "k9_unit", "quantity": 1},
+                {"resource": "patrol_officer", "quantity": 2},
+            ],
+            "officers_named": 2,
+            "units_not_named": 1,  # 3 units, 2 names: the kinds do not say which is a person
         },
     ],
     "withdrawals": [
@@ -374,7 +402,7 @@ def only(report: dict[str, Any], agency: str) -> dict[str, Any]:
     """The report as an agency asked should read it: the incident, and its own part, headed
     by its own request."""
     mine = {r["request_number"] for r in report["responses"] if r["agency"] == agency}
-    parts = ("basis_for_decisions", "responses", "policy_decisions", "officers")
+    parts = ("basis_for_decisions", "responses", "policy_decisions", "officers", "officer_names")
     kept = {key: [x for x in report[key] if x["request_number"] in mine] for key in parts}
     first = kept["responses"][0]
     kept["requested_at"], kept["requestor"] = first["requested_at"], first["requested_by"]

@@ -1,4 +1,6 @@
-"""Kenosha 2.1 IV.B.1 and 4: each request's date, time and requestor, through HTTP."""
+"""Kenosha 2.1 IV.B.1 and 4 (each request's date, time and requestor) and IV.C.1 and 2 (every
+officer responding, the officer in charge too, and what the report cannot name), through HTTP.
+"""
 
 from typing import Any
 
@@ -28,6 +30,15 @@ def kpd_asks_kcsd_then_pppd(kpd: Cad, kcsd: Cad) -> tuple[str, int]:
     return incident, answer.json()["position"]
 
 
+def involvement() -> dict[str, Any]:
+    return {
+        **bodies.stamped("2026-11-01T03:00:00Z"),
+        "actor": bodies.actor("Lt. Ben Ortiz", "lieutenant", "77"),
+        "involvement": "Ran the perimeter",
+        "observations": "",
+    }
+
+
 def test_kenosha_iv_b_1_and_4_each_request_shows_when_and_by_whom_it_was_made(
     service: Service,
 ) -> None:
@@ -46,3 +57,32 @@ def test_kenosha_iv_b_1_and_4_each_request_shows_when_and_by_whom_it_was_made(
         "2026-11-01T05:00:00Z",
         moss,
     )
+
+
+def test_kenosha_iv_c_1_and_2_the_full_report_names_the_officer_in_charge_and_counts_the_rest(
+    service: Service,
+) -> None:
+    kpd, kcsd = service.cad("KPD"), service.cad("KCSD")
+    incident, _ = kpd_asks_kcsd_then_pppd(kpd, kcsd)
+    at = f"/v1/incidents/{incident}"
+
+    noted = kcsd.post(at + "/requests/1/officers/77/involvement", involvement())
+    assert noted.status_code == 200, noted.text
+    full = kpd.get(at + "/reports/full", min_position=noted.json()["position"]).json()
+
+    [in_charge] = full["officers"]
+    assert (in_charge["name"], in_charge["department"], in_charge["status"]) == (
+        "Lt. Ben Ortiz",
+        "KCSD",
+        "in_charge",
+    )
+    assert [note["involvement"] for note in in_charge["involvement"]] == ["Ran the perimeter"]
+    assert full["officer_names"] == [
+        {
+            "request_number": 1,
+            "agency": "KCSD",
+            "committed": FOUR,
+            "officers_named": 0,
+            "units_not_named": 4,
+        }
+    ]

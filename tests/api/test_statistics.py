@@ -27,6 +27,8 @@ AGENCIES = {
     "PPPD": Actor("PPPD", "Sgt. Holt", "sergeant", "2"),
 }
 SHERIFF = Actor("KCSD", "Lt. Ortiz", "lieutenant", "3")
+# Named over each detail but not among the officers sent: no officer statistic counts them.
+IN_CHARGE = Officer("Lt. Ortiz", "3", "KCSD", "lieutenant")
 INCIDENTS = 1_000
 
 
@@ -64,7 +66,9 @@ def generate(ledger: MutualAidLedger, rng: random.Random) -> int:
         )
         officers = tuple(Officer(f"D{k}", f"D-{k}", "KCSD") for k in range(sent))
         lines = (ResourceLine("patrol_officer", sent),) if sent else ()
-        response = ResponseDetails(decision, "generated", lines, officers)
+        response = ResponseDetails(
+            decision, "generated", lines, officers, IN_CHARGE if sent else None
+        )
         written = ledger.respond(
             incident.incident_id, 1, response, Context(SHERIFF, later(rng.randint(21, 40)))
         ).result()

@@ -162,7 +162,7 @@ def test_a_process_that_may_not_migrate_says_so_in_a_line(tmp_path: Path) -> Non
 
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "error: the read-model tables are at revision none, not 0012:"
+        "error: the read-model tables are at revision none, not 0013:"
         " run `mutual-aid migrate` as the tables' owner"
     ]
 

@@ -19,7 +19,7 @@ from app.access_log import access_log
 from app.migrations import upgrade_to_head
 from app.services import read_model_engine
 from app.settings import Settings
-from projections.tables import assistance_requests, incidents, metadata, parties
+from projections.tables import assistance_requests, incidents, metadata, officers, parties
 from tests.integration.server import environment
 from tests.postgres import create_database, drop_database
 
@@ -96,6 +96,33 @@ def after_upgrade_from(settings: Settings, revision: str, query: sa.Select[Any])
             return list(conn.execute(query).all())
     finally:
         engine.dispose()
+
+
+def test_revision_0013_lists_the_officers_in_charge_of_responses_already_projected(
+    settings: Settings,
+) -> None:
+    """Request 1's officer in charge was not sent; request 2's was, and is listed once."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = read_model_engine(settings)
+    config = Config(str(settings.migrations_dir / "alembic.ini"))
+    ortiz = {"name": "Lt. Ortiz", "badge": "77", "agency": "KCSD", "rank": "lieutenant"}
+    lee = {"name": "Deputy Lee", "badge": "D-1", "agency": "KCSD", "rank": None}
+    in_charge = ((1, ortiz), (2, lee), (3, None))
+    answered = [{**request_row(n), "officer_in_charge": o} for n, o in in_charge]
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0011")
+            conn.execute(sa.insert(incidents), [incident_row(INCIDENT)])
+            conn.execute(sa.insert(assistance_requests), answered)
+            sent = {"incident_id": INCIDENT, "number": 2, "status": "deployed", **lee}
+            conn.execute(sa.insert(officers), [{**sent, "involvement": []}])
+            command.upgrade(config, "head")
+            found = conn.execute(sa.select(officers.c.number, officers.c.name, officers.c.status))
+            rows = sorted(map(tuple, found))
+    finally:
+        engine.dispose()
+    assert rows == [(1, "Lt. Ortiz", "in_charge"), (2, "Deputy Lee", "deployed")]
 
 
 INCIDENT = uuid4()

@@ -1,6 +1,7 @@
 """The Incident aggregate's lifecycle rules, with no I/O. Each refusal stores nothing: the
 aggregate has no new pending event after it."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from typing import Any
@@ -263,6 +264,17 @@ def test_a_request_is_cancelled_only_before_it_is_answered() -> None:
 
 def test_involvement_is_recorded_only_for_officers_sent_under_the_request() -> None:
     refuses(deployed(), InvalidCommand, lambda i: i.record_involvement(1, "X-1", "x", "", KCSD, T0))
+
+
+def test_kenosha_iv_c_2_involvement_is_recorded_for_the_officer_in_charge_too() -> None:
+    """The officer in charge is named apart from the officers sent, and responded too."""
+    incident = approved()
+    in_charge = Officer("Lt. Ortiz", "77", "KCSD", "lieutenant")
+    incident.respond(1, replace(response(), officer_in_charge=in_charge), KCSD, T0, BOOK)
+
+    incident.record_involvement(1, "77", "ran the perimeter", "", KPD, T0)
+
+    assert names(incident)[-1] == "InvolvementRecorded"
 
 
 def test_a_third_agency_cannot_record_involvement() -> None:

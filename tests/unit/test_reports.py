@@ -154,3 +154,29 @@ def test_an_activity_report_asks_nobody_and_gives_when_and_by_whom_it_was_opened
 
     assert report["requested_at"] == T0
     assert report["requestor"] == {**SERGEANT, "department": "KPD"}
+
+
+def test_kenosha_iv_c_1_committed_units_no_officer_is_named_for_are_counted() -> None:
+    """Four committed and nobody named; the officer in charge is not one of the four."""
+    four = [{"resource": "patrol_officer", "quantity": 4}]
+    boss = officer(name="Sgt. Boss", badge="S-1", status="in_charge", involvement=[])
+
+    report = full_report(rows(requests=[request(committed=four)], officers=[boss]))
+
+    assert report["officer_names"] == [
+        {
+            "request_number": 1,
+            "agency": "KCSD",
+            "committed": four,
+            "officers_named": 0,
+            "units_not_named": 4,
+        }
+    ]
+
+
+def test_a_request_whose_officers_are_all_named_or_that_committed_nothing_lacks_no_name() -> None:
+    both = rows(officers=[officer(), officer(badge="D-2", status="recalled")])
+    declined = rows(requests=[request(status="declined", committed=[])], officers=[])
+
+    assert full_report(both)["officer_names"][0]["units_not_named"] == 0
+    assert full_report(declined)["officer_names"] == []
