@@ -14,6 +14,7 @@ from api.deps import DashboardReader, ReadModels
 from api.problems import problem_responses
 from api.schemas.reads import Board
 from projections.board import board, window_start
+from projections.queries import snapshot
 
 PAGE = Path(__file__).parent / "static" / "board.html"
 ERRORS = problem_responses(403)
@@ -69,7 +70,7 @@ def status_board(
     in that month)."""
     zone = ZoneInfo(time_zone)
     since = window_start(now, zone, months)
-    with engine.connect() as conn:
+    with snapshot(engine) as conn:
         return Board.model_validate(board(conn, reader.agency, zone, since))
 
 

@@ -22,7 +22,7 @@ from app.principals import Principal, Scope
 from app.services import Services
 from domain.errors import IncidentNotFound
 from domain.values import Actor
-from projections.queries import IncidentRows, incident_rows
+from projections.queries import IncidentRows, incident_rows, snapshot
 
 # Log positions and versions are 64-bit integers in both stores; a larger one names nothing.
 MAX_POSITION = 2**63 - 1
@@ -257,7 +257,7 @@ ReadModels = Annotated[Engine, Depends(read_models)]
 
 
 def visible_incident(incident_id: UUID, reader: Reader, engine: ReadModels) -> IncidentRows:
-    with engine.connect() as conn:
+    with snapshot(engine) as conn:
         rows = incident_rows(conn, incident_id, reader.sees)
     if rows is None:
         raise IncidentNotFound(f"no incident {incident_id}")

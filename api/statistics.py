@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from api.deps import DashboardReader, ReadModels
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
-from projections.queries import statistics_rows
+from projections.queries import snapshot, statistics_rows
 from projections.statistics import agency_statistics
 
 ERRORS = problem_responses(400, 403, 422)
@@ -48,7 +48,7 @@ def statistics(
     if end <= start:
         raise ApiProblem(400, "bad-period", "The period is empty", "end must be after start")
     agency = reader.agency
-    with engine.connect() as conn:
+    with snapshot(engine) as conn:
         rows = statistics_rows(conn, agency, start, end)
     until = min(end, datetime.now(UTC))
     found: dict[str, Any] = agency_statistics(

@@ -3,7 +3,8 @@ incidents that agency is a party to (it requested, or it was asked); None stands
 auditor of every agency. An agency that was asked sees only what concerns it (see
 domain/visibility.py for the same rule over events)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
@@ -11,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from domain.obligations import concerns
 from projections.tables import (
@@ -26,6 +27,21 @@ from projections.tables import (
 )
 
 Row = RowMapping
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose statements all see the read model as of one moment. A read of
+    several statements (a report's five, the statistics' three, the board's) would otherwise
+    take in a projection batch committed between two of them by halves: officers whose
+    request it read unanswered. PostgreSQL: a REPEATABLE READ transaction; SQLite, whose
+    driver begins one only to write: BEGIN, which in WAL mode reads one snapshot."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            conn.exec_driver_sql("BEGIN")
+        yield conn
 
 
 @dataclass(frozen=True)
