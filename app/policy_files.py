@@ -84,7 +84,6 @@ class ProfileFile(Strict):
     visitors_in_charge_section: str | None = None
     federal_investigation_section: str | None = None
     critical_incident_section: str | None = None
-    transport_report_section: str | None = None
 
 
 class AgencyFile(Strict):
@@ -154,7 +153,6 @@ def to_profile(f: ProfileFile) -> PolicyProfile:
         visitors_in_charge_section=f.visitors_in_charge_section,
         federal_investigation_section=f.federal_investigation_section,
         critical_incident_section=f.critical_incident_section,
-        transport_report_section=f.transport_report_section,
     )
 
 

@@ -26,6 +26,7 @@ class Trigger(StrEnum):
 
     REQUEST_MADE = "request_made"
     RESPONSE_MADE = "response_made"
+    ASSISTANCE_RENDERED = "assistance_rendered"  # a response that sends someone or something
     FEDERAL_REQUEST_MADE = "federal_request_made"
     FEDERAL_REQUEST_RECEIVED = "federal_request_received"
     EMERGENCY_RESPONSE = "emergency_response"
@@ -129,7 +130,6 @@ class PolicyProfile:
     # Any member may ask a federal agency in an investigative case (Oconomowoc III.B.2).
     federal_investigation_section: str | None = None
     critical_incident_section: str | None = None
-    transport_report_section: str | None = None
 
     def ref(self, section: str) -> PolicyRef:
         return PolicyRef(self.policy_id, self.version, section)

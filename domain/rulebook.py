@@ -155,6 +155,7 @@ def decide_response(
     decided = decide_responder_authority(profile, actor, requester, justification)
     owed = decided.owed + owed_on(profile, actor.agency, Trigger.RESPONSE_MADE)
     if decision != Decision.DECLINED:
+        owed += owed_on(profile, actor.agency, Trigger.ASSISTANCE_RENDERED)
         check_officer_in_charge(profile, profile.officer_in_charge_section, has_officer_in_charge)
         requesting = book.profile(requester)
         section = requesting.visitors_in_charge_section

@@ -155,8 +155,10 @@ def test_alsip_205_3_an_officer_may_answer_an_emergency_and_then_owes_a_supervis
     [decisions] = summary["policy_decisions"]
     assert decisions["exceptions"][0]["kind"] == "emergency"
     assert decisions["exceptions"][0]["justification"] == why
-    [owed] = [o for o in summary["obligations"] if o["party"] == "ALSIP-PD"]
-    assert (owed["kind"], owed["outstanding"], owed["status"]) == ("notify", ["Supervisor"], "open")
+    [owed] = [
+        o for o in summary["obligations"] if o["party"] == "ALSIP-PD" and o["kind"] == "notify"
+    ]
+    assert (owed["outstanding"], owed["status"]) == (["Supervisor"], "open")
     assert "as soon as practicable" in owed["rule"]["section"]
 
 
@@ -188,7 +190,33 @@ def test_alsip_205_3_arrestee_transport_needs_a_supervisor_and_a_report(
     allowed = respond(alsip, incident, person("sergeant", "patrol_sergeant"))
     assert allowed.status_code == 200
     owed = report(alsip, incident, allowed.json()["position"])["obligations"]
-    assert [(o["kind"], o["party"]) for o in owed] == [("report", "ALSIP-PD")]
+    sections = [
+        o["rule"]["section"] for o in owed if (o["kind"], o["party"]) == ("report", "ALSIP-PD")
+    ]
+    assert [s.split(":")[0] for s in sections] == ["Alsip 205.5", "Alsip 205.3"]
+
+
+def test_alsip_205_5_assistance_rendered_is_documented_and_a_refusal_is_not(
+    sqlite_service: Service,
+) -> None:
+    declined: dict[str, Any] = {
+        "decision": "declined",
+        "resources": [],
+        "officers": [],
+        "officer_in_charge": None,
+    }
+    cases: list[tuple[str, dict[str, Any], list[str]]] = [
+        ("sergeant", declined, []),
+        ("lieutenant", {}, ["General case report"]),
+    ]
+    for requester, answer, owed_reports in cases:  # the rank tells the two incidents apart
+        incident = approved_incident(sqlite_service.cad("HCSO"), "ALSIP-PD", person(requester))
+        alsip = sqlite_service.cad("ALSIP-PD")
+        sent = respond(alsip, incident, person("lieutenant"), **answer)
+        owed = report(alsip, incident, sent.json()["position"])["obligations"]
+        reports = [o for o in owed if o["kind"] == "report"]
+        assert [o["recipients"][0].split(" (")[0] for o in reports] == owed_reports
+        assert all("Alsip 205.5" in o["rule"]["section"] for o in reports)
 
 
 def test_alsip_205_4_a_request_owes_a_notice_to_a_supervisor(sqlite_service: Service) -> None:
@@ -261,9 +289,13 @@ def test_columbia_352_2_an_officer_asked_in_the_field_responds_and_notifies_a_su
 
     assert answer.status_code == 200, answer.text
     summary = report(columbia, incident, answer.json()["position"])
-    [owed] = [o for o in summary["obligations"] if o["party"] == "CPD-MO"]
-    assert (owed["kind"], owed["outstanding"]) == ("notify", ["Supervisor"])
-    assert "receives a request in the field" in owed["rule"]["section"]
+    owed = [o for o in summary["obligations"] if o["party"] == "CPD-MO"]
+    assert [(o["kind"], o["outstanding"]) for o in owed] == [
+        ("notify", ["Supervisor"]),
+        ("report", ["Records (case number)"]),
+    ]
+    assert "receives a request in the field" in owed[0]["rule"]["section"]
+    assert "when such assistance is rendered" in owed[1]["rule"]["section"]
 
 
 def test_columbia_352_4_a_critical_incident_says_assistance_only_or_scene_management(
