@@ -5,6 +5,7 @@ Event methods only change state, because they run again each time the incident i
 Topics are explicit so that moving this module never breaks stored events.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -25,7 +26,7 @@ from domain.errors import (
 )
 from domain.obligations import ObligationState, check_fulfilment, concerns
 from domain.policy import PolicyRef, Trigger
-from domain.requests import AssistanceRequest
+from domain.requests import AssistanceRequest, Step
 from domain.rulebook import (
     Decided,
     Owed,
@@ -180,18 +181,21 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
-    # Version 2 keeps when the incident was closed and when each response was recorded.
+    # Version 2 keeps when the incident was closed, when each request was approved and
+    # answered, and when each obligation was owed.
     class_version = 2
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """A version 1 snapshot holds no time for a close, an approval or a response. With
-        none of them, the times are None, as replay gives (a request's by its defaults); with
-        one, only the events say when it occurred, so the snapshot is refused and the load
-        replays them (app/ledger.py)."""
+        """A version 1 snapshot holds no time for a close, an approval, a response or an
+        obligation. With none of them, the times are None, as replay gives (a request's by its
+        defaults); with one, only the events say when it occurred, so the snapshot is refused
+        and the load replays them (app/ledger.py)."""
         timed = any(r.approved_by or r.response for r in state["requests"])
-        if timed or state["status"] == IncidentStatus.CLOSED:
-            raise OutdatedSnapshot("version 1 holds no time for a close, approval or response")
+        if timed or state["obligations"] or state["status"] == IncidentStatus.CLOSED:
+            raise OutdatedSnapshot(
+                "version 1 holds no time for a close, approval, response or obligation"
+            )
         state["closed_at"] = None
 
     class Snapshot(StateSnapshot):
@@ -315,7 +319,9 @@ class Incident(Aggregate):
 
     def approve(self, number: int, actor: Actor, occurred_at: datetime, book: PolicyBook) -> None:
         self.check_requester(actor, occurred_at)
-        self.request(number, actor.agency).check_can_approve()
+        request = self.request(number, actor.agency)
+        request.check_can_approve()
+        check_follows(occurred_at, [request.made()])
         self._approve(number, decide_approval(book, actor), actor, occurred_at)
 
     def respond(
@@ -335,6 +341,7 @@ class Incident(Aggregate):
         request = self.check_responder(number, actor, occurred_at)
         approval_rule = approval_required(book, request.requested_by)
         request.check_can_respond(response, occurred_at, approval_rule)
+        check_follows(occurred_at, [request.made()])
         if any(officer.agency != actor.agency for officer in response.officers):
             raise NotAuthorized("an agency commits only its own officers")
         decided = decide_response(
@@ -367,6 +374,7 @@ class Incident(Aggregate):
         """Minneapolis: the responding official may recall all or part at any time."""
         request = self.check_responder(number, actor, occurred_at)
         resolved = resolve_withdrawal(request, withdrawal)
+        check_follows(occurred_at, [request.answered()])
         self._recall(number, resolved, decide_recall(book, actor), actor, occurred_at)
 
     def release(
@@ -374,18 +382,24 @@ class Incident(Aggregate):
     ) -> None:
         """The requesting agency sends resources home (it manages the incident: Minneapolis)."""
         self.check_requester(actor, occurred_at)
-        resolved = resolve_withdrawal(self.request(number, actor.agency), withdrawal)
+        request = self.request(number, actor.agency)
+        resolved = resolve_withdrawal(request, withdrawal)
+        check_follows(occurred_at, [request.answered()])
         self._release(number, resolved, actor, occurred_at)
 
     def record_arrival(self, number: int, actor: Actor, occurred_at: datetime) -> None:
         """Either side may record that the responders arrived; once per request."""
         self.check_writable(occurred_at)
-        self.request(number, actor.agency).check_can_arrive()
+        request = self.request(number, actor.agency)
+        request.check_can_arrive()
+        check_follows(occurred_at, [request.answered()])
         self._arrive(number, actor, occurred_at)
 
     def cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.check_requester(actor, occurred_at)
-        self.request(number, actor.agency).check_can_cancel()
+        request = self.request(number, actor.agency)
+        request.check_can_cancel()
+        check_follows(occurred_at, request.steps())
         self._cancel(number, reason, actor, occurred_at)
 
     def record_involvement(
@@ -399,7 +413,9 @@ class Incident(Aggregate):
     ) -> None:
         """Either side may write it: the officer's own agency or the one it served."""
         self.check_writable(occurred_at)
-        self.request(number, actor.agency).check_has_officer(badge)
+        request = self.request(number, actor.agency)
+        request.check_has_officer(badge)
+        check_follows(occurred_at, [request.answered()])
         self._record_involvement(number, badge, involvement, observations, actor, occurred_at)
 
     def fulfil(
@@ -418,7 +434,9 @@ class Incident(Aggregate):
             raise RequestNotFound(f"incident has no obligation {number}")
         if actor.agency != state.obligation.party:
             raise NotAuthorized(f"obligation {number} is owed by {state.obligation.party}")
-        self._fulfil(number, check_fulfilment(state, recipients), note, actor, occurred_at)
+        covered = check_fulfilment(state, recipients)
+        check_follows(occurred_at, [(f"obligation {number} was owed", state.owed_at)])
+        self._fulfil(number, covered, note, actor, occurred_at)
 
     def correct(
         self,
@@ -438,7 +456,7 @@ class Incident(Aggregate):
         owner = request.agency if request and fact.part == "response" else self.requesting_agency
         if actor.agency != owner:
             raise NotAuthorized(f"only {owner}, which recorded it, may correct {fact}")
-        check_not_before(occurred_at, fact_at, f"{fact} occurred ({fact_at.isoformat()})")
+        check_not_before(occurred_at, fact_at, f"{fact} occurred")
         self._correct(str(fact), number, value, reason, actor, occurred_at)
 
     def close_incident(
@@ -447,6 +465,7 @@ class Incident(Aggregate):
         """Close with its outcome (Kenosha IV.B.7); ``release_all`` sends everyone home first,
         in the same step, so a close never leaves anyone deployed."""
         self.check_requester(actor, occurred_at)
+        check_follows(occurred_at, (step for r in self.requests.values() for step in r.steps()))
         deployed = [r for r in self.requests.values() if not r.deployed.is_empty()]
         if deployed and not release_all:
             numbers = ", ".join(str(r.number) for r in deployed)
@@ -605,7 +624,7 @@ class Incident(Aggregate):
         occurred_at: datetime,
     ) -> None:
         self.requests[number] = AssistanceRequest(number, details, actor, occurred_at, exception)
-        self.owe(obligations)
+        self.owe(obligations, occurred_at)
 
     @event(RequestApproved)
     def _approve(
@@ -628,7 +647,7 @@ class Incident(Aggregate):
         occurred_at: datetime,
     ) -> None:
         self.requests[number].record_response(response, occurred_at)
-        self.owe(obligations)
+        self.owe(obligations, occurred_at)
 
     @event(ResourcesRecalled)
     def _recall(
@@ -675,7 +694,7 @@ class Incident(Aggregate):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        self.owe(obligations)
+        self.owe(obligations, occurred_at)
 
     @event(ObligationFulfilled)
     def _fulfil(
@@ -688,9 +707,9 @@ class Incident(Aggregate):
     ) -> None:
         self.obligations[number].outstanding.difference_update(recipients)
 
-    def owe(self, obligations: tuple[Obligation, ...]) -> None:
+    def owe(self, obligations: tuple[Obligation, ...], occurred_at: datetime) -> None:
         for obligation in obligations:
-            self.obligations[obligation.number] = ObligationState.owed(obligation)
+            self.obligations[obligation.number] = ObligationState.owed(obligation, occurred_at)
 
     @event(FactCorrected)
     def _correct(
@@ -723,7 +742,16 @@ def check_aware(moment: datetime) -> None:
 
 def check_not_before(occurred_at: datetime, earliest: datetime, what: str) -> None:
     if occurred_at < earliest:
-        raise InvalidCommand(f"occurred_at is before {what}")
+        raise InvalidCommand(f"occurred_at is before {what} ({earliest.isoformat()})")
+
+
+def check_follows(occurred_at: datetime, steps: Iterable[Step]) -> None:
+    """A step is not dated before the steps it follows, or durations in the reports would be
+    negative and the as-of view by occurred_at would show it first. The latest is named."""
+    taken = [(at, what) for what, at in steps if at is not None]
+    if taken:
+        at, what = max(taken)
+        check_not_before(occurred_at, at, what)
 
 
 def check_not_own_agency(request: RequestDetails, actor: Actor) -> None:

@@ -1,6 +1,7 @@
 """Obligations a policy creates (notify, approve afterwards, report), open until met."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.errors import InvalidCommand, RuleViolation
 from domain.policy import ObligationKind
@@ -17,10 +18,11 @@ def concerns(agency: str, requester: str | None, owed_by: str, asked: str | None
 class ObligationState:
     obligation: Obligation
     outstanding: set[str]
+    owed_at: datetime | None = None  # None only in a version 1 snapshot, which loads pass over
 
     @classmethod
-    def owed(cls, obligation: Obligation) -> "ObligationState":
-        return cls(obligation, set(obligation.recipients))
+    def owed(cls, obligation: Obligation, occurred_at: datetime) -> "ObligationState":
+        return cls(obligation, set(obligation.recipients), occurred_at)
 
     def is_met(self) -> bool:
         return not self.outstanding

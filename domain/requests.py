@@ -21,6 +21,9 @@ from domain.values import (
 ACTIVE = (RequestStatus.REQUESTED, RequestStatus.APPROVED)
 COMMITTED = (RequestStatus.ACCEPTED, RequestStatus.PARTIALLY_ACCEPTED)
 
+# A step already taken, as "what happened" and when it occurred (None: not taken).
+Step = tuple[str, datetime | None]
+
 
 @dataclass
 class AssistanceRequest:
@@ -41,6 +44,20 @@ class AssistanceRequest:
     @property
     def agency(self) -> str:
         return self.details.agency
+
+    def made(self) -> Step:
+        return f"request {self.number} was made", self.requested_at
+
+    def answered(self) -> Step:
+        return f"request {self.number} was answered", self.responded_at
+
+    def steps(self) -> tuple[Step, ...]:
+        """What a cancellation or a close follows: every step the request keeps a time for."""
+        return (
+            self.made(),
+            (f"request {self.number} was approved", self.approved_at),
+            self.answered(),
+        )
 
     def is_open(self) -> bool:
         """Still asking, or still has people or equipment on scene."""

@@ -32,7 +32,9 @@ def ask(agency: str = "KCSD", officers: int = 4) -> RequestDetails:
     )
 
 
-def open_incident(ledger: MutualAidLedger, case_number: str, by: Actor = REQUESTER) -> UUID:
+def open_incident(
+    ledger: MutualAidLedger, case_number: str, by: Actor = REQUESTER, asked: str = "KCSD"
+) -> UUID:
     return (
         ledger.open_incident(
             Context(by, T0),
@@ -40,7 +42,7 @@ def open_incident(ledger: MutualAidLedger, case_number: str, by: Actor = REQUEST
             nature="Civil disturbance",
             kind=IncidentKind.EMERGENCY,
             location="Downtown",
-            request=ask(),
+            request=ask(asked),
         )
         .result()
         .incident_id

@@ -3,6 +3,7 @@
 from typing import Any
 
 T0 = "2026-11-01T02:00:00Z"
+AFTER_RESPONSE = "2026-11-01T02:30:00Z"  # for the steps that follow respond_body's (02:05)
 
 
 def actor(

@@ -64,6 +64,7 @@ class Endpoint:
 INC = "/v1/incidents/{incident}"
 REQ = INC + "/requests/1"
 REQUESTER, ASKED = ("requester",), ("asked",)
+AFTER = bodies.AFTER_RESPONSE  # what follows the response in the "answered" stage
 ENDPOINTS = [
     Endpoint("POST", "/v1/incidents", Scope.WRITE, lambda: bodies.open_body("N-1", "PPPD"), ok=201),
     Endpoint(
@@ -89,12 +90,12 @@ ENDPOINTS = [
     Endpoint(
         "POST", REQ + "/respond", Scope.WRITE, bodies.respond_body, "incident", ASKED, "approved"
     ),
-    Endpoint("POST", REQ + "/arrive", Scope.WRITE, bodies.stamped, "incident"),
+    Endpoint("POST", REQ + "/arrive", Scope.WRITE, lambda: bodies.stamped(AFTER), "incident"),
     Endpoint(
         "POST",
         REQ + "/recall",
         Scope.WRITE,
-        lambda: bodies.stamped(everything=True),
+        lambda: bodies.stamped(AFTER, everything=True),
         "incident",
         ASKED,
     ),
@@ -102,7 +103,7 @@ ENDPOINTS = [
         "POST",
         REQ + "/release",
         Scope.WRITE,
-        lambda: bodies.stamped(everything=True),
+        lambda: bodies.stamped(AFTER, everything=True),
         "incident",
         REQUESTER,
     ),
@@ -119,7 +120,7 @@ ENDPOINTS = [
         "POST",
         REQ + "/officers/D-101/involvement",
         Scope.WRITE,
-        lambda: bodies.stamped(involvement="held the line"),
+        lambda: bodies.stamped(AFTER, involvement="held the line"),
         "incident",
     ),
     Endpoint(
@@ -129,7 +130,7 @@ ENDPOINTS = [
         "POST",
         INC + "/close",
         Scope.WRITE,
-        lambda: bodies.stamped(outcome="done", release_all=True),
+        lambda: bodies.stamped(AFTER, outcome="done", release_all=True),
         "incident",
         REQUESTER,
     ),

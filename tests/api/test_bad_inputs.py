@@ -221,7 +221,9 @@ CASES = {
     "recalling nothing": Case(recalling(), 422, "invalid-command"),
     "cancelling an answered request": Case(by_kpd("/requests/1/cancel"), 409, "rule-violation"),
     "closing while deployed": Case(
-        by_kpd("/close", outcome="done"), 409, "resources-still-deployed"
+        by_kpd("/close", outcome="done", occurred_at=bodies.AFTER_RESPONSE),
+        409,
+        "resources-still-deployed",
     ),
     "involvement of an officer not sent": Case(
         lambda w: w.kcsd.post(

@@ -117,7 +117,11 @@ def test_minneapolis_the_responding_official_may_recall_at_any_time(
     incident = approved_incident(sqlite_service.cad("HCSO"), "MPD-MN", person("sergeant"))
     mpd = sqlite_service.cad("MPD-MN")
     assert respond(mpd, incident, person("chief")).status_code == 200
-    recall = {"officers": ["MPD-MN-D-101"], "reason": "needed at home"}
+    recall = {
+        "officers": ["MPD-MN-D-101"],
+        "reason": "needed at home",
+        "occurred_at": bodies.AFTER_RESPONSE,
+    }
     before = sqlite_service.log_length()
 
     refused = act(mpd, incident, "/requests/1/recall", person("officer"), **recall)

@@ -2,7 +2,9 @@
 scenario equal what the live service showed at that point; as of a log position and a
 recorded time too; and as of a real-world time, late entries are marked."""
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
@@ -12,6 +14,7 @@ from tests.api.test_full_incident_lifecycle import (
     pppd_request,
     pppd_response,
 )
+from tests.scenarios import REQUESTER
 
 
 def steps(kpd: Cad, kcsd: Cad, pppd: Cad, at: str) -> list[tuple[Cad, str, dict[str, Any]]]:
@@ -126,12 +129,18 @@ def test_before_an_agency_was_asked_it_has_nothing_to_see(sqlite_service: Servic
 def test_real_world_times_that_contradict_the_order_are_refused_not_crashed(
     sqlite_service: Service,
 ) -> None:
+    """Commands now refuse a step dated before the step it follows, but logs recorded before
+    that may hold one: such an event is stored here as that code stored it."""
     kpd, auditor = sqlite_service.cad("KPD"), sqlite_service.auditor("KPD")
     incident = kpd.open()
     at = f"/v1/incidents/{incident}"
     kpd.post(at + "/requests", {**bodies.stamped("2026-11-01T03:00:00Z"), **pppd_request()})
     # The notice owed for request 2 claims to be given before request 2 was made.
-    kpd.post(at + "/obligations/2/fulfil", bodies.stamped("2026-11-01T02:30:00Z"))
+    ledger = sqlite_service.services.ledger
+    stored = ledger.load(UUID(incident))
+    told = stored.obligations[2].obligation.recipients
+    stored._fulfil(2, told, "told", REQUESTER, datetime(2026, 11, 1, 2, 30, tzinfo=UTC))
+    ledger.save(stored)
 
     answer = auditor.get(f"{at}/as-of", occurred_at="2026-11-01T02:45:00Z")
 

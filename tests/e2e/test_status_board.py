@@ -63,7 +63,7 @@ def test_the_board_follows_an_incident_within_a_second_of_each_write(
     page.wait_for_selector(
         "tr[data-agency='KCSD']:has-text('2 patrol_officer')", timeout=ONE_SECOND
     )
-    closing = bodies.stamped(outcome="dispersed", release_all=True)
+    closing = bodies.stamped(bodies.AFTER_RESPONSE, outcome="dispersed", release_all=True)
     api.post(at + "/close", json=closing, headers=kpd)
     page.wait_for_selector("tr[data-case='K-BOARD']", state="detached", timeout=ONE_SECOND)
 

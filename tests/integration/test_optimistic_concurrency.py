@@ -16,7 +16,7 @@ ROUNDS = 20
 
 
 def note(n: int) -> dict[str, Any]:
-    return {**bodies.stamped(), "involvement": f"note {n}", "observations": ""}
+    return bodies.stamped(bodies.AFTER_RESPONSE, involvement=f"note {n}", observations="")
 
 
 def test_one_write_per_version_wins_and_the_rest_get_412(settings: Settings) -> None:

@@ -92,11 +92,12 @@ class Cad:
         at = f"/v1/incidents/{opened['incident_id']}"
         self.send("KPD", at + "/requests/1/approve", bodies.stamped(), f"{case}-approve")
         self.send("KCSD", at + "/requests/1/respond", bodies.respond_body(), f"{case}-respond")
-        recall = {**bodies.stamped(), "officers": ["D-102"], "reason": "needed"}
+        later = bodies.AFTER_RESPONSE
+        recall = bodies.stamped(later, officers=["D-102"], reason="needed")
         self.send("KCSD", at + "/requests/1/recall", recall, f"{case}-recall")
-        note = {**bodies.stamped(), "involvement": "held the line", "observations": ""}
+        note = bodies.stamped(later, involvement="held the line", observations="")
         self.send("KCSD", at + "/requests/1/officers/D-101/involvement", note, f"{case}-note")
-        close = bodies.stamped(outcome="dispersed", release_all=True)
+        close = bodies.stamped(later, outcome="dispersed", release_all=True)
         self.send("KPD", at + "/close", close, f"{case}-close")
 
 

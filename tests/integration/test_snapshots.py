@@ -28,6 +28,7 @@ from tests.scenarios import (
     REQUESTER,
     RESPONDER,
     T0,
+    ask,
     every_kind_of_event,
     open_incident,
     partial_response,
@@ -162,13 +163,15 @@ def test_an_unusable_snapshot_is_passed_over_and_every_event_replayed(
     assert newest in differing
 
 
-def test_a_version_1_snapshot_without_a_close_or_a_response_loads_upcast(
+def test_a_version_1_snapshot_without_a_time_it_lacks_loads_upcast(
     settings: Settings, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Version 1 kept no time for a close or a response; where there is neither, the upcast
-    knows the times are None, as replay gives."""
-    ledger, when = services.ledger, Context(REQUESTER, T0 + timedelta(hours=1))
-    incident = open_incident(ledger, "S-6")
+    """Version 1 kept no time for a close, an approval, a response or an obligation; where
+    there is none, the upcast knows the times are None, as replay gives. The Sheriff's policy
+    (generic) owes nothing for a request."""
+    caplog.set_level("INFO", logger="app.ledger")
+    ledger, when = services.ledger, Context(RESPONDER, T0 + timedelta(hours=1))
+    incident = open_incident(ledger, "S-6", RESPONDER, asked="PPPD")
     for n in range(9):  # the tenth event is snapshotted, and one follows it
         ledger.correct(incident, Correctable.NATURE, None, f"Riot {n}", "recount", when).result()
     [version] = snapshot_versions(ledger, incident)
@@ -177,7 +180,7 @@ def test_a_version_1_snapshot_without_a_close_or_a_response_loads_upcast(
     loaded = ledger.load(incident)
 
     assert state(loaded) == state(replayed(ledger, incident, 10_000))
-    assert "unusable" not in caplog.text  # loaded from the snapshot
+    assert "snapshot of" not in caplog.text  # loaded from it: neither passed over nor unusable
     assert ledger.differing_snapshots(incident) == []
 
 
@@ -232,6 +235,30 @@ def test_a_version_1_snapshot_with_an_approval_is_passed_over_for_the_events(
     assert state(loaded) == state(replayed(ledger, incident, 10_000))
 
 
+def test_a_version_1_snapshot_with_an_obligation_is_passed_over_for_the_events(
+    settings: Settings, services: Services
+) -> None:
+    """Only the events say when an obligation was owed: a notice dated before the request that
+    owes it is refused as it is without the snapshot."""
+    ledger, later = services.ledger, Context(REQUESTER, T0 + timedelta(hours=1))
+    incident = open_incident(ledger, "S-9")
+    ledger.request_assistance(incident, ask("PPPD"), later).result()  # owes notice 2
+    for n in range(7):  # to version 10, where the snapshot is taken
+        ledger.correct(incident, Correctable.NATURE, None, f"Riot {n}", "recount", later).result()
+    [version] = snapshot_versions(ledger, incident)
+    rewrite_stored_snapshot(settings, version, as_version_1)
+    early = Context(REQUESTER, T0 + timedelta(minutes=30))
+
+    with closing(build_services(settings)) as fresh:
+        loaded = fresh.ledger.load(incident)
+        refused = fresh.ledger.fulfil(incident, 2, (), "told", early)
+        with pytest.raises(InvalidCommand, match="before obligation 2 was owed"):
+            refused.result()
+
+    assert loaded.obligations[2].owed_at == later.occurred_at
+    assert state(loaded) == state(replayed(ledger, incident, 10_000))
+
+
 def as_version_1(stored: bytes) -> bytes:
     """The stored snapshot as the code before ``Incident.class_version`` 2 wrote it."""
     snapshot = json.loads(stored)
@@ -239,6 +266,8 @@ def as_version_1(stored: bytes) -> bytes:
     del state["class_version"], state["closed_at"]
     for request in state["requests"]:
         del request["_data_"]["responded_at"], request["_data_"]["approved_at"]
+    for owed in state["obligations"]:
+        del owed["_data_"]["owed_at"]
     return json.dumps(snapshot, separators=(",", ":")).encode()
 
 

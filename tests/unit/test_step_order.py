@@ -1,0 +1,90 @@
+"""No step is dated before the step it follows: durations from a request to its approval,
+response, arrival or close are never negative, and the as-of view by occurred_at keeps the
+order. Refused a second before, naming that step and its time; recorded at the same time.
+Profiles are the built-in ones (Kenosha owes a notice for each request)."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import reduce
+
+import pytest
+
+from domain.errors import InvalidCommand
+from domain.incident import Incident
+from domain.values import Actor, Decision, ResponseDetails, Withdrawal
+from tests.unit.test_prior_approval import BOOK, KCSD, T0, ask, opened, sent
+
+H = timedelta(hours=1)
+KPD = Actor("KPD", "Sgt. Cole", "sergeant", "200")
+PPPD = Actor("PPPD", "Sgt. Holt", "sergeant", "31")
+
+
+def timeline() -> Incident:
+    """Opened at T0 asking KCSD, which answers an hour later; PPPD is asked at T0+2h and
+    Racine at T0+3h, that request approved at T0+4h. Rebuilt from its events, as a load does."""
+    incident = opened(KPD, ask("KCSD"))
+    incident.respond(1, sent("KCSD"), KCSD, T0 + H, BOOK)
+    incident.request_assistance(ask("PPPD"), KPD, T0 + 2 * H, BOOK)
+    incident.request_assistance(ask("RACINE-PD"), KPD, T0 + 3 * H, BOOK)
+    incident.approve(3, KPD, T0 + 4 * H, BOOK)
+    rebuilt = reduce(lambda state, event: event.mutate(state), incident.collect_events(), None)
+    assert isinstance(rebuilt, Incident)
+    return rebuilt
+
+
+Step = Callable[[Incident, datetime], None]
+STEPS: dict[str, tuple[Step, datetime, str]] = {
+    "approval": (lambda i, at: i.approve(2, KPD, at, BOOK), T0 + 2 * H, "request 2 was made"),
+    "response": (
+        lambda i, at: i.respond(2, ResponseDetails(Decision.DECLINED, "none"), PPPD, at, BOOK),
+        T0 + 2 * H,
+        "request 2 was made",
+    ),
+    "cancellation": (lambda i, at: i.cancel(2, "x", KPD, at), T0 + 2 * H, "request 2 was made"),
+    "cancellation of an approved request": (
+        lambda i, at: i.cancel(3, "x", KPD, at),
+        T0 + 4 * H,
+        "request 3 was approved",
+    ),
+    "arrival": (lambda i, at: i.record_arrival(1, KCSD, at), T0 + H, "request 1 was answered"),
+    "recall": (
+        lambda i, at: i.recall(1, Withdrawal(badges=("KCSD-0",)), KCSD, at, BOOK),
+        T0 + H,
+        "request 1 was answered",
+    ),
+    "release": (
+        lambda i, at: i.release(1, Withdrawal(everything=True), KPD, at),
+        T0 + H,
+        "request 1 was answered",
+    ),
+    "involvement": (
+        lambda i, at: i.record_involvement(1, "KCSD-0", "held the line", "", KCSD, at),
+        T0 + H,
+        "request 1 was answered",
+    ),
+    "notice owed for request 2": (
+        lambda i, at: i.fulfil(2, (), "told", KPD, at),
+        T0 + 2 * H,
+        "obligation 2 was owed",
+    ),
+    "close": (
+        lambda i, at: i.close_incident("done", True, KPD, at),
+        T0 + 4 * H,
+        "request 3 was approved",
+    ),
+}
+
+
+@pytest.mark.parametrize(("step", "earliest", "follows"), STEPS.values(), ids=STEPS.keys())
+def test_a_step_is_dated_no_earlier_than_the_step_it_follows(
+    step: Step, earliest: datetime, follows: str
+) -> None:
+    incident = timeline()
+
+    with pytest.raises(InvalidCommand) as refused:
+        step(incident, earliest - timedelta(seconds=1))
+    assert not incident.pending_events
+    step(incident, earliest)
+
+    assert str(refused.value) == f"occurred_at is before {follows} ({earliest.isoformat()})"
+    assert incident.pending_events
