@@ -5,6 +5,7 @@ import logging
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,9 +87,9 @@ class Services:
         if not self.seal_to_head(timeout):
             raise RuntimeError("the log is not sealed up to its head")
 
-    def wake_runners(self, _position: int = 0) -> None:
+    def wake_runners(self, _position: int = 0, linger: bool = True) -> None:
         for runner in self.runners:
-            runner.wake()
+            runner.wake(linger=linger)
 
     def watch_the_log(self) -> None:
         """In a process that runs the runners: wake them when another process writes."""
@@ -98,7 +99,8 @@ class Services:
             if isinstance(recorder, PostgresApplicationRecorder)
             else SqliteLogWatch(
                 self.settings.sqlite_files.events,
-                self.wake_runners,
+                # Each look gathers the writes of its interval: no linger on top of it.
+                partial(self.wake_runners, linger=False),
                 self.settings.log_watch_seconds,
             )
         )

@@ -88,6 +88,7 @@ class ProjectionRunner:
         self._one_batch_at_a_time = threading.Lock()  # a rebuild beside this runner's thread
         self._one_event_at_a_time_until = 0  # the last position of a batch that failed
         self._wake = threading.Event()
+        self._lingers = False  # whether what woke it asked to wait for more writes
         self._stop = threading.Event()
         self._advanced = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -135,7 +136,10 @@ class ProjectionRunner:
                 self._advanced.wait(min(remaining, 0.01))
         return True
 
-    def wake(self, _position: int = 0) -> None:
+    def wake(self, _position: int = 0, linger: bool = True) -> None:
+        """``linger``: wait a moment for the writes arriving with this one; a waker that
+        gathers writes itself (one look every few milliseconds) does not ask for it."""
+        self._lingers = self._lingers or linger
         self._wake.set()
 
     def start(self) -> None:
@@ -167,9 +171,10 @@ class ProjectionRunner:
                 last_error = repr(error)
                 self._stop.wait(retry_in)
                 retry_in = min(retry_in * 2, MAX_BACKOFF_SECONDS)
-            if self._wake.wait(self._poll_seconds):
+            if self._wake.wait(self._poll_seconds) and self._lingers:
                 self._stop.wait(self._linger_seconds)
             self._wake.clear()
+            self._lingers = False
 
     def _apply_next_batch(self) -> int:
         with self._one_batch_at_a_time:
