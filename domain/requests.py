@@ -83,12 +83,12 @@ class AssistanceRequest:
 
     def check_approved_before(self, moment: datetime, rule: PolicyRef) -> None:
         """Kenosha IV.A: approved "prior to the rendering or receiving of the assistance"."""
-        if self.approved_by is None:
+        approved_at = self.approved_at  # set with approved_by (older snapshots are replayed)
+        if approved_at is None:
             raise PolicyViolation(f"request {self.number} has not been approved yet", rule)
-        # Approved with no time: loaded from an older snapshot, approved when that was enough.
-        if self.approved_at and self.approved_at > moment:
+        if approved_at > moment:
             raise PolicyViolation(
-                f"request {self.number} was approved at {self.approved_at.isoformat()}, "
+                f"request {self.number} was approved at {approved_at.isoformat()}, "
                 "after this assistance",
                 rule,
             )
