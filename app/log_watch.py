@@ -12,14 +12,13 @@ notification missed while the watch reconnects delays a batch but never loses on
 
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from app.periodic import Periodic
+from app.periodic import Background, Periodic
 
 log = logging.getLogger(__name__)
 Wake = Callable[[], None]
@@ -50,22 +49,13 @@ class SqliteLogWatch(Periodic):
         return version
 
 
-class PostgresLogWatch:
+class PostgresLogWatch(Background):
     """Listens on the events table's channel, and reconnects when the connection is lost."""
 
     def __init__(self, recorder: PostgresApplicationRecorder, wake: Wake) -> None:
+        super().__init__("log-watch")
         self._recorder = recorder
         self._wake = wake
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         failed = ""  # what the last connection raised, logged once
