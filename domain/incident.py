@@ -349,9 +349,7 @@ class Incident(Aggregate):
             actor,
             self.requesting_agency,
             request.details,
-            response.decision,
-            response.emergency_justification,
-            response.officer_in_charge is not None,
+            response,
         )
         self._respond(
             number,

@@ -26,6 +26,7 @@ from domain.values import (
     IncidentKind,
     PolicyException,
     RequestDetails,
+    ResponseDetails,
 )
 
 
@@ -145,22 +146,22 @@ def decide_response(
     actor: Actor,
     requester: str,
     details: RequestDetails,
-    decision: Decision,
-    justification: str | None,
-    has_officer_in_charge: bool,
+    response: ResponseDetails,
 ) -> Decided:
     """Minneapolis: the agency asked alone decides; Alsip 205.3: its approver, an MOU, or an
     officer's emergency response; Alsip 205.3 / Columbia 352.2: arrestee transport."""
     profile = book.profile(actor.agency)
+    justification = response.emergency_justification
     decided = decide_responder_authority(profile, actor, requester, justification)
     owed = decided.owed + owed_on(profile, actor.agency, Trigger.RESPONSE_MADE)
-    if decision != Decision.DECLINED:
+    if response.decision != Decision.DECLINED:
         owed += owed_on(profile, actor.agency, Trigger.ASSISTANCE_RENDERED)
+        has_officer_in_charge = response.officer_in_charge is not None
         check_officer_in_charge(profile, profile.officer_in_charge_section, has_officer_in_charge)
         requesting = book.profile(requester)
         section = requesting.visitors_in_charge_section
         check_officer_in_charge(requesting, section, has_officer_in_charge)
-        if details.arrestee_transport:
+        if details.arrestee_transport and response.provides_transport:
             profile.authorize(Action.TRANSPORT, actor.rank, actor.roles)
             owed += owed_on(profile, actor.agency, Trigger.TRANSPORT)
     return Decided(decided.authority, decided.exception, owed)

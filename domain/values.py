@@ -99,6 +99,10 @@ class ResponseDetails:
     officers: tuple[Officer, ...] = ()
     officer_in_charge: Officer | None = None
     emergency_justification: str | None = None  # why it responds without the usual authority
+    # Where the request asks for arrestee transport: whether this response provides it. Alsip
+    # 205.3 holds arrestees until the asking agency arranges transport, and transports only
+    # exceptionally, with a supervisor's approval. (Absent from older events: it was implied.)
+    provides_transport: bool = True
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,12 @@ class ResponseCreate(Command):
     emergency_justification: Text | None = Field(
         default=None, description="Responding without the usual approver (Alsip 205.3)."
     )
+    provides_transport: bool = Field(
+        default=True,
+        description="Where the request asks for arrestee transport: whether this response "
+        "provides it (Alsip 205.3: arrestees may be held until the asking agency arranges "
+        "transport; providing it needs a supervisor).",
+    )
 
     def details(self, agency: str) -> ResponseDetails:
         return ResponseDetails(
@@ -251,6 +257,7 @@ class ResponseCreate(Command):
             officers=tuple(officer.at(agency) for officer in self.officers),
             officer_in_charge=self.officer_in_charge.at(agency) if self.officer_in_charge else None,
             emergency_justification=self.emergency_justification,
+            provides_transport=self.provides_transport,
         )
 
 

@@ -200,6 +200,30 @@ def test_alsip_205_3_arrestee_transport_needs_a_supervisor_and_a_report(
     assert [s.split(":")[0] for s in sections] == ["Alsip 205.5", "Alsip 205.3"]
 
 
+def test_alsip_205_3_an_officer_answers_a_request_for_transport_without_providing_it(
+    sqlite_service: Service,
+) -> None:
+    """Arrestees may be held until the asking agency arranges transport: an officer's
+    emergency response need not take on the transport, which needs a supervisor."""
+    transport = {"request": {"arrestee_transport": True}}
+    incident = approved_incident(
+        sqlite_service.cad("HCSO"), "ALSIP-PD", person("lieutenant"), **transport
+    )
+    alsip = sqlite_service.cad("ALSIP-PD")
+    why = "Officer down; no sergeant reachable"
+
+    answer = respond(
+        alsip, incident, person("officer"), emergency_justification=why, provides_transport=False
+    )
+
+    assert answer.status_code == 200, answer.text
+    owed = report(alsip, incident, answer.json()["position"])["obligations"]
+    sections = [o["rule"]["section"].split(":")[0] for o in owed if o["party"] == "ALSIP-PD"]
+    assert sorted(sections) == ["Alsip 205.3", "Alsip 205.5"]  # the notice; no transport report
+    [notice] = [o for o in owed if o["party"] == "ALSIP-PD" and o["kind"] == "notify"]
+    assert "as soon as practicable" in notice["rule"]["section"]
+
+
 def test_alsip_205_5_assistance_rendered_is_documented_and_a_refusal_is_not(
     sqlite_service: Service,
 ) -> None:
