@@ -53,7 +53,7 @@ class PostgresLogWatch(Background):
     """Listens on the events table's channel, and reconnects when the connection is lost."""
 
     def __init__(self, recorder: PostgresApplicationRecorder, wake: Wake) -> None:
-        super().__init__("log-watch")
+        super().__init__("log-watch", self._run)
         self._recorder = recorder
         self._wake = wake
 
