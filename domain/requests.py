@@ -34,7 +34,7 @@ class AssistanceRequest:
     exception: PolicyException | None = None
     status: RequestStatus = RequestStatus.REQUESTED
     approved_by: Actor | None = None
-    approved_at: datetime | None = None  # None too in snapshots taken before it was kept
+    approved_at: datetime | None = None
     response: ResponseDetails | None = None
     responded_at: datetime | None = None
     officers: dict[str, Officer] = field(default_factory=dict)
