@@ -8,7 +8,7 @@ Topics are explicit so that moving this module never breaks stored events.
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -62,7 +62,16 @@ class Incident(Aggregate):
     TOPIC = "mutual-aid:Incident"
 
     class Event(Aggregate.Event):
+        """Every event of the incident is a step with the time it occurred. ``apply`` runs
+        after each event's own change, on every replay too (the opening's included), so the
+        incident keeps its latest step's time however the step came: a close follows it."""
+
         TOPIC = "mutual-aid:Incident.Event"
+        if TYPE_CHECKING:  # each event declares it; a field here would move it in stored JSON
+            occurred_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_step_at = max(aggregate.last_step_at, self.occurred_at)
 
     class Created(Aggregate.Created):
         TOPIC = "mutual-aid:Incident.Created"
@@ -181,22 +190,19 @@ class Incident(Aggregate):
         actor: Actor
         occurred_at: datetime
 
-    # Version 2 keeps when the incident was closed, when each request was approved and
-    # answered, and when each obligation was owed.
-    class_version = 2
+    # Version 2 kept when the incident was closed, when each request was approved and
+    # answered, and when each obligation was owed; version 3 keeps when the latest step
+    # occurred, and when each request was cancelled and last had resources withdrawn.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """A version 1 snapshot holds no time for a close, an approval, a response or an
-        obligation. With none of them, the times are None, as replay gives (a request's by its
-        defaults); with one, only the events say when it occurred, so the snapshot is refused
-        and the load replays them (app/ledger.py)."""
-        timed = any(r.approved_by or r.response for r in state["requests"])
-        if timed or state["obligations"] or state["status"] == IncidentStatus.CLOSED:
-            raise OutdatedSnapshot(
-                "version 1 holds no time for a close, approval, response or obligation"
-            )
-        state["closed_at"] = None
+        """No older version keeps the time of the latest step, and an arrival, a recall, a
+        note, a notice or a correction leaves no time in the state to find it by: only the
+        events say it, so the snapshot is refused and the load replays them (app/ledger.py)."""
+        raise OutdatedSnapshot("versions before 3 hold no time for the latest step")
+
+    upcast_v2_v3 = upcast_v1_v2
 
     class Snapshot(StateSnapshot):
         """The incident's state at one version, so that loading a long incident replays only
@@ -311,8 +317,12 @@ class Incident(Aggregate):
         self.check_requester(actor, occurred_at)
         check_not_own_agency(request, actor)
         check_is_mutual_aid(book, actor.agency, self.kind, request.agency)
-        if any(r.agency == request.agency and r.is_open() for r in self.requests.values()):
+        earlier = [r for r in self.requests.values() if r.agency == request.agency]
+        if any(r.is_open() for r in earlier):
             raise RuleViolation(f"{request.agency} already has an open request on this incident")
+        # Asked again only once its last request ended (declined, cancelled, all withdrawn):
+        # dated earlier, both would be open at once in the as-of view.
+        check_follows(occurred_at, (step for r in earlier for step in r.steps()))
         self.record_request(
             request, decide_request(book, actor, request, self.kind), actor, occurred_at
         )
@@ -321,6 +331,13 @@ class Incident(Aggregate):
         self.check_requester(actor, occurred_at)
         request = self.request(number, actor.agency)
         request.check_can_approve()
+        # Follows its request only, not a response recorded first under an emergency (Kenosha
+        # IV.A's exception; Alsip 205.3 and Columbia 352.2 are the responder's and owe only a
+        # notice). IV.A wants approval "prior to the rendering or receiving of the assistance"
+        # and the exception only spares the wait for it, so a supervisor's approval given by
+        # radio before the response and entered afterwards meets the rule, and occurred_at is
+        # when it was given. Alsip 205.4 and Columbia 352.3 have a supervisor told first, and
+        # an approval recorded there dates from then, before the assistance as well.
         check_follows(occurred_at, [request.made()])
         self._approve(number, decide_approval(book, actor), actor, occurred_at)
 
@@ -463,7 +480,7 @@ class Incident(Aggregate):
         """Close with its outcome (Kenosha IV.B.7); ``release_all`` sends everyone home first,
         in the same step, so a close never leaves anyone deployed."""
         self.check_requester(actor, occurred_at)
-        check_follows(occurred_at, (step for r in self.requests.values() for step in r.steps()))
+        check_not_before(occurred_at, self.last_step_at, "the incident's latest step")
         deployed = [r for r in self.requests.values() if not r.deployed.is_empty()]
         if deployed and not release_all:
             numbers = ", ".join(str(r.number) for r in deployed)
@@ -603,6 +620,7 @@ class Incident(Aggregate):
         self.scene_management = scene_management
         self.opened_by = actor
         self.opened_at = occurred_at
+        self.last_step_at = occurred_at
         self.requesting_agency = actor.agency
         self.status = IncidentStatus.OPEN
         self.outcome: str | None = None
@@ -656,13 +674,13 @@ class Incident(Aggregate):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        self.requests[number].deployed.withdraw(withdrawal)
+        self.requests[number].withdraw(withdrawal, occurred_at)
 
     @event(ResourcesReleased)
     def _release(
         self, number: int, withdrawal: Withdrawal, actor: Actor, occurred_at: datetime
     ) -> None:
-        self.requests[number].deployed.withdraw(withdrawal)
+        self.requests[number].withdraw(withdrawal, occurred_at)
 
     @event(ResourcesArrived)
     def _arrive(self, number: int, actor: Actor, occurred_at: datetime) -> None:
@@ -670,7 +688,7 @@ class Incident(Aggregate):
 
     @event(RequestCancelled)
     def _cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
-        self.requests[number].status = RequestStatus.CANCELLED
+        self.requests[number].cancel(occurred_at)
 
     @event(InvolvementRecorded)
     def _record_involvement(

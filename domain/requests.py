@@ -14,6 +14,7 @@ from domain.values import (
     RequestDetails,
     RequestStatus,
     ResponseDetails,
+    Withdrawal,
     check_each_badge_once,
     totals,
 )
@@ -40,6 +41,8 @@ class AssistanceRequest:
     officers: dict[str, Officer] = field(default_factory=dict)
     arrived: bool = False
     deployed: Deployment = field(default_factory=Deployment)
+    cancelled_at: datetime | None = None
+    withdrawn_at: datetime | None = None  # the latest recall or release
 
     @property
     def agency(self) -> str:
@@ -52,11 +55,14 @@ class AssistanceRequest:
         return f"request {self.number} was answered", self.responded_at
 
     def steps(self) -> tuple[Step, ...]:
-        """What a cancellation or a close follows: every step the request keeps a time for."""
+        """What a cancellation, or a new request to the same agency, follows: every step the
+        request keeps a time for."""
         return (
             self.made(),
             (f"request {self.number} was approved", self.approved_at),
             self.answered(),
+            (f"request {self.number} was cancelled", self.cancelled_at),
+            (f"resources under request {self.number} were withdrawn", self.withdrawn_at),
         )
 
     def is_open(self) -> bool:
@@ -116,6 +122,15 @@ class AssistanceRequest:
         in_charge = self.response.officer_in_charge if self.response else None
         if badge not in self.officers and (in_charge is None or badge != in_charge.badge):
             raise InvalidCommand(f"officer {badge} was not sent under request {self.number}")
+
+    def cancel(self, occurred_at: datetime) -> None:
+        self.status = RequestStatus.CANCELLED
+        self.cancelled_at = occurred_at
+
+    def withdraw(self, withdrawal: Withdrawal, occurred_at: datetime) -> None:
+        """Recalls and releases are not ordered among themselves: the latest time is kept."""
+        self.deployed.withdraw(withdrawal)
+        self.withdrawn_at = max(occurred_at, self.withdrawn_at or occurred_at)
 
     def record_response(self, response: ResponseDetails, occurred_at: datetime) -> None:
         self.response = response

@@ -163,25 +163,40 @@ def test_an_unusable_snapshot_is_passed_over_and_every_event_replayed(
     assert newest in differing
 
 
-def test_a_version_1_snapshot_without_a_time_it_lacks_loads_upcast(
-    settings: Settings, services: Services, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("older", [1, 2])
+def test_a_snapshot_before_version_3_is_passed_over_for_the_events(
+    settings: Settings,
+    services: Services,
+    caplog: pytest.LogCaptureFixture,
+    older: int,
 ) -> None:
-    """Version 1 kept no time for a close, an approval, a response or an obligation; where
-    there is none, the upcast knows the times are None, as replay gives. The Sheriff's policy
-    (generic) owes nothing for a request."""
+    """Neither keeps the time of the incident's latest step, and corrections leave no other
+    trace of theirs: only the events say it, so the load replays them, and a close dated
+    before the latest correction is refused as it is without the snapshot. That is what an
+    upgrade leaves, not tampering: said at INFO, not listed for auditors. The Sheriff's policy
+    (generic) owes nothing for a request, so a version 1 snapshot was upcast before."""
     caplog.set_level("INFO", logger="app.ledger")
     ledger, when = services.ledger, Context(RESPONDER, T0 + timedelta(hours=1))
     incident = open_incident(ledger, "S-6", RESPONDER, asked="PPPD")
-    for n in range(9):  # the tenth event is snapshotted, and one follows it
+    for n in range(9):  # the tenth event is snapshotted
         ledger.correct(incident, Correctable.NATURE, None, f"Riot {n}", "recount", when).result()
     [version] = snapshot_versions(ledger, incident)
-    rewrite_stored_snapshot(settings, version, as_version_1)
+    rewrite_stored_snapshot(settings, version, {1: as_version_1, 2: as_version_2}[older])
+    early = Context(RESPONDER, T0 + timedelta(minutes=30))
 
-    loaded = ledger.load(incident)
+    with closing(build_services(settings)) as fresh:
+        loaded = fresh.ledger.load(incident)
+        refused = fresh.ledger.close_incident(incident, "dispersed", True, early)
+        with pytest.raises(InvalidCommand, match="before the incident's latest step"):
+            refused.result()
+        differing = fresh.ledger.differing_snapshots(incident)
 
     assert state(loaded) == state(replayed(ledger, incident, 10_000))
-    assert "snapshot of" not in caplog.text  # loaded from it: neither passed over nor unusable
-    assert ledger.differing_snapshots(incident) == []
+    said = [
+        r for r in caplog.records if f"snapshot of {incident} at version {version}" in r.message
+    ]
+    assert {(r.levelname, "not used" in r.message) for r in said} == {("INFO", True)}
+    assert differing == []
 
 
 def test_a_version_1_snapshot_with_a_response_is_passed_over_for_the_events(
@@ -259,9 +274,20 @@ def test_a_version_1_snapshot_with_an_obligation_is_passed_over_for_the_events(
     assert state(loaded) == state(replayed(ledger, incident, 10_000))
 
 
+def as_version_2(stored: bytes) -> bytes:
+    """The stored snapshot as the code before ``Incident.class_version`` 3 wrote it."""
+    snapshot = json.loads(stored)
+    state = snapshot["state"]
+    state["class_version"] = 2
+    del state["last_step_at"]
+    for request in state["requests"]:
+        del request["_data_"]["cancelled_at"], request["_data_"]["withdrawn_at"]
+    return json.dumps(snapshot, separators=(",", ":")).encode()
+
+
 def as_version_1(stored: bytes) -> bytes:
     """The stored snapshot as the code before ``Incident.class_version`` 2 wrote it."""
-    snapshot = json.loads(stored)
+    snapshot = json.loads(as_version_2(stored))
     state = snapshot["state"]
     del state["class_version"], state["closed_at"]
     for request in state["requests"]:

@@ -9,6 +9,7 @@ from functools import reduce
 
 import pytest
 
+from domain.corrections import Correctable
 from domain.errors import InvalidCommand
 from domain.incident import Incident
 from domain.values import Actor, Decision, ResponseDetails, Withdrawal
@@ -19,20 +20,29 @@ KPD = Actor("KPD", "Sgt. Cole", "sergeant", "200")
 PPPD = Actor("PPPD", "Sgt. Holt", "sergeant", "31")
 
 
-def timeline() -> Incident:
+def timeline(*then: Callable[[Incident], None]) -> Incident:
     """Opened at T0 asking KCSD, which answers an hour later; PPPD is asked at T0+2h and
-    Racine at T0+3h, that request approved at T0+4h. Rebuilt from its events, as a load does."""
+    Racine at T0+3h, that request approved at T0+4h; then the given steps. Rebuilt from its
+    events, as a load does."""
     incident = opened(KPD, ask("KCSD"))
     incident.respond(1, sent("KCSD"), KCSD, T0 + H, BOOK)
     incident.request_assistance(ask("PPPD"), KPD, T0 + 2 * H, BOOK)
     incident.request_assistance(ask("RACINE-PD"), KPD, T0 + 3 * H, BOOK)
     incident.approve(3, KPD, T0 + 4 * H, BOOK)
+    for step in then:
+        step(incident)
     rebuilt = reduce(lambda state, event: event.mutate(state), incident.collect_events(), None)
     assert isinstance(rebuilt, Incident)
     return rebuilt
 
 
 Step = Callable[[Incident, datetime], None]
+
+
+def close(incident: Incident, at: datetime) -> None:
+    incident.close_incident("done", True, KPD, at)
+
+
 STEPS: dict[str, tuple[Step, datetime, str]] = {
     "approval": (lambda i, at: i.approve(2, KPD, at, BOOK), T0 + 2 * H, "request 2 was made"),
     "response": (
@@ -67,11 +77,7 @@ STEPS: dict[str, tuple[Step, datetime, str]] = {
         T0 + 2 * H,
         "obligation 2 was owed",
     ),
-    "close": (
-        lambda i, at: i.close_incident("done", True, KPD, at),
-        T0 + 4 * H,
-        "request 3 was approved",
-    ),
+    "close": (close, T0 + 4 * H, "the incident's latest step"),
 }
 
 
@@ -79,8 +85,10 @@ STEPS: dict[str, tuple[Step, datetime, str]] = {
 def test_a_step_is_dated_no_earlier_than_the_step_it_follows(
     step: Step, earliest: datetime, follows: str
 ) -> None:
-    incident = timeline()
+    refused_before(timeline(), step, earliest, follows)
 
+
+def refused_before(incident: Incident, step: Step, earliest: datetime, follows: str) -> None:
     with pytest.raises(InvalidCommand) as refused:
         step(incident, earliest - timedelta(seconds=1))
     assert not incident.pending_events
@@ -88,3 +96,63 @@ def test_a_step_is_dated_no_earlier_than_the_step_it_follows(
 
     assert str(refused.value) == f"occurred_at is before {follows} ({earliest.isoformat()})"
     assert incident.pending_events
+
+
+# -- a close follows every step, whichever kind the latest is ----------------------------------
+
+LATER = T0 + 5 * H
+LATEST: dict[str, Callable[[Incident], None]] = {
+    "arrival": lambda i: i.record_arrival(1, KCSD, LATER),
+    "recall": lambda i: i.recall(1, Withdrawal(badges=("KCSD-0",)), KCSD, LATER, BOOK),
+    "release": lambda i: i.release(1, Withdrawal(badges=("KCSD-0",), reason="x"), KPD, LATER),
+    "involvement": lambda i: i.record_involvement(1, "KCSD-0", "held the line", "", KCSD, LATER),
+    "cancellation": lambda i: i.cancel(2, "x", KPD, LATER),
+    "notice": lambda i: i.fulfil(2, (), "told", KPD, LATER),
+    "correction": lambda i: i.correct(Correctable.NATURE, None, "riot", "typo", KPD, LATER),
+}
+
+
+@pytest.mark.parametrize("latest", LATEST.values(), ids=LATEST.keys())
+def test_a_close_is_dated_no_earlier_than_the_incidents_latest_step_of_any_kind(
+    latest: Callable[[Incident], None],
+) -> None:
+    refused_before(timeline(latest), close, LATER, "the incident's latest step")
+
+
+# -- an agency is asked again only once its last request ended -----------------------------------
+
+
+def recalled_after_the_rest_was_released(incident: Incident) -> None:
+    """Recalls and releases are not ordered among themselves: the latest counts."""
+    incident.recall(1, Withdrawal(badges=("KCSD-0",)), KCSD, LATER, BOOK)
+    incident.release(1, Withdrawal(everything=True), KPD, LATER - H)
+
+
+ENDS: dict[str, tuple[Callable[[Incident], None], str, str]] = {
+    "declined": (
+        lambda i: i.respond(2, ResponseDetails(Decision.DECLINED, "none"), PPPD, LATER, BOOK),
+        "PPPD",
+        "request 2 was answered",
+    ),
+    "cancelled": (lambda i: i.cancel(2, "x", KPD, LATER), "PPPD", "request 2 was cancelled"),
+    "released": (
+        lambda i: i.release(1, Withdrawal(everything=True), KPD, LATER),
+        "KCSD",
+        "resources under request 1 were withdrawn",
+    ),
+    "recalled": (
+        recalled_after_the_rest_was_released,
+        "KCSD",
+        "resources under request 1 were withdrawn",
+    ),
+}
+
+
+@pytest.mark.parametrize(("end", "agency", "follows"), ENDS.values(), ids=ENDS.keys())
+def test_an_agency_is_asked_again_no_earlier_than_its_last_request_ended(
+    end: Callable[[Incident], None], agency: str, follows: str
+) -> None:
+    def ask_again(incident: Incident, at: datetime) -> None:
+        incident.request_assistance(ask(agency), KPD, at, BOOK)
+
+    refused_before(timeline(end), ask_again, LATER, follows)
