@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from app.keys import (
     IssuedKey,
@@ -20,6 +21,7 @@ from app.keys import (
     principal_of,
     rotate_key,
 )
+from app.migrations import alembic_config
 from app.principals import Principal, Role
 from app.services import Services, build_services
 from app.settings import Settings
@@ -160,9 +162,10 @@ def test_a_process_that_may_not_migrate_says_so_in_a_line(tmp_path: Path) -> Non
 
     done = run(settings, "keys", "list", MAL_CREATE_TABLES="false")
 
+    scripts = ScriptDirectory.from_config(alembic_config(settings.migrations_dir))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "error: the read-model tables are at revision none, not 0013:"
+        f"error: the read-model tables are at revision none, not {scripts.get_current_head()}:"
         " run `mutual-aid migrate` as the tables' owner"
     ]
 
