@@ -23,6 +23,7 @@ from api.schemas.reads import (
     HistoryEntry,
     IncidentRead,
     IncidentVerdictOut,
+    LogVerdictOut,
     SummaryReport,
     VerdictOut,
 )
@@ -150,10 +151,14 @@ def verify_incident(
 
 
 @router.get("/audit/verify")
-def verify_log(_: StateAuditor, s: ServicesDep) -> VerdictOut:
-    """Check the whole log against its seals and the service's signed checkpoints."""
+def verify_log(_: StateAuditor, s: ServicesDep) -> LogVerdictOut:
+    """Check the whole log against its seals and the checkpoints signed with the service's
+    key, and say how far such a signature vouches for it."""
     sealed(s)
-    return verdict(verify_store(s.ledger.recorder, s.read_models, trusted_key(s)))
+    private = s.signing_key()
+    trusted = frozenset([public_key_of(private)] if private else [])
+    found = verify_store(s.ledger.recorder, s.read_models, trusted)
+    return LogVerdictOut(**verdict(found).model_dump(), signed_up_to=found.signed_up_to)
 
 
 @router.post("/audit/checkpoints", status_code=201)
@@ -202,11 +207,6 @@ def sealed(s: Any) -> None:
             "retry shortly",
             {"Retry-After": "1"},
         )
-
-
-def trusted_key(s: Any) -> str:
-    private = s.signing_key()
-    return public_key_of(private) if private else ""
 
 
 def before(
