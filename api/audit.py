@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
-from api.deps import MAX_POSITION, Auditor, Ledger, ServicesDep, StateAuditor
+from api.deps import MAX_POSITION, Auditor, Ledger, ServicesDep, StateAuditor, check_written
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from api.schemas.reads import (
@@ -80,6 +80,7 @@ def as_of(
     incident_id: UUID,
     auditor: Auditor,
     ledger: Ledger,
+    s: ServicesDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     position: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     recorded_at: Moment | None = None,
@@ -96,6 +97,13 @@ def as_of(
             "use one of version, position, recorded_at or occurred_at",
         )
     events, audience = ledger.positioned_history(incident_id, auditor.sees)
+    if position is not None:
+        check_written(s, position)
+    newest = events[-1][0].originator_version
+    if version is not None and version > newest:
+        raise ApiProblem(
+            400, "unknown-version", "The incident has no such version", f"its newest is {newest}"
+        )
     kept = [(e, p) for e, p in events if before(e, p, version, position, recorded_at, occurred_at)]
     if not kept:
         raise ApiProblem(

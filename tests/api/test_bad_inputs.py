@@ -128,6 +128,21 @@ CASES = {
     "time in the future": Case(
         by_kpd("/requests/1/cancel", occurred_at="2099-01-01T00:00:00Z"), 422, "validation-failed"
     ),
+    "time before 2000": Case(
+        by_kpd("/requests/1/cancel", occurred_at="1999-12-31T23:59:59Z"), 422, "validation-failed"
+    ),
+    "opened in year 1": Case(opening(occurred_at="0001-01-01T00:00:00Z"), 422, "validation-failed"),
+    "one resource on two lines": Case(
+        asking(
+            resources=[
+                {"resource": "patrol_officer", "quantity": 1},
+                {"resource": "patrol_officer", "quantity": 2},
+            ]
+        ),
+        422,
+        "validation-failed",
+    ),
+    "transport as text": Case(responding(provides_transport="no"), 422, "validation-failed"),
     "time that does not exist in UTC": Case(
         by_kpd("/requests/1/cancel", occurred_at="0001-01-01T00:00:00+14:00"),
         422,
