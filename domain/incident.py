@@ -43,6 +43,7 @@ from domain.values import (
     Actor,
     IncidentKind,
     Obligation,
+    Officer,
     PolicyException,
     RequestDetails,
     RequestStatus,
@@ -142,6 +143,16 @@ class Incident(Aggregate):
         badge: str
         involvement: str
         observations: str
+        actor: Actor
+        occurred_at: datetime
+
+    class OfficersNamed(Event):
+        """Kenosha IV.C.1: officers of a response named after it. A CAD often records the
+        response before it knows who goes."""
+
+        TOPIC = "mutual-aid:OfficersNamed"
+        number: int
+        officers: tuple[Officer, ...]
         actor: Actor
         occurred_at: datetime
 
@@ -342,8 +353,7 @@ class Incident(Aggregate):
         approval_rule = approval_required(book, request.requested_by)
         request.check_can_respond(response, occurred_at, approval_rule)
         check_follows(occurred_at, [request.made()])
-        if any(officer.agency != actor.agency for officer in response.officers):
-            raise NotAuthorized("an agency commits only its own officers")
+        check_own_officers(response.officers, actor)
         decided = decide_response(
             book,
             actor,
@@ -399,6 +409,20 @@ class Incident(Aggregate):
         request.check_can_cancel()
         check_follows(occurred_at, request.steps())
         self._cancel(number, reason, actor, occurred_at)
+
+    def name_officers(
+        self, number: int, officers: tuple[Officer, ...], actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Kenosha IV.C.1: the full report names all officers responding. The agency asked
+        names its own (Minneapolis: they stay under its direction), as its response could have
+        named them; see AssistanceRequest.check_can_name. Any of its members may, as for
+        involvement: the profiles' authorities govern committing resources, which naming
+        does not."""
+        request = self.check_responder(number, actor, occurred_at)
+        check_own_officers(officers, actor)
+        request.check_can_name(officers)
+        check_follows(occurred_at, [request.answered()])
+        self._name_officers(number, officers, actor, occurred_at)
 
     def record_involvement(
         self,
@@ -672,6 +696,12 @@ class Incident(Aggregate):
     def _cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.requests[number].status = RequestStatus.CANCELLED
 
+    @event(OfficersNamed)
+    def _name_officers(
+        self, number: int, officers: tuple[Officer, ...], actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number].name(officers)
+
     @event(InvolvementRecorded)
     def _record_involvement(
         self,
@@ -750,6 +780,11 @@ def check_follows(occurred_at: datetime, steps: Iterable[Step]) -> None:
     if taken:
         at, what = max(taken)
         check_not_before(occurred_at, at, what)
+
+
+def check_own_officers(officers: Iterable[Officer], actor: Actor) -> None:
+    if any(officer.agency != actor.agency for officer in officers):
+        raise NotAuthorized("an agency commits only its own officers")
 
 
 def check_not_own_agency(request: RequestDetails, actor: Actor) -> None:

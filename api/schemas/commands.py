@@ -295,6 +295,18 @@ class Cancellation(Command):
     reason: Reason = ""
 
 
+class OfficersNamedCreate(Command):
+    """Kenosha IV.C.1: officers of a response named after it, by the agency asked."""
+
+    officers: Annotated[list[OfficerIn], Field(min_length=1, max_length=500)] = Field(
+        description="Officers sent under the response whose names it did not give; no more "
+        "than the committed units still without a name."
+    )
+
+    def named(self, agency: str) -> tuple[Officer, ...]:
+        return tuple(officer.at(agency) for officer in self.officers)
+
+
 class InvolvementCreate(Command):
     """Kenosha IV.C.2."""
 

@@ -56,6 +56,11 @@ def recalling(**fields: Any) -> Callable[[World], Any]:
     return lambda w: w.kcsd.post(w.at("/requests/1/recall"), bodies.stamped(**fields))
 
 
+def naming(*officers: dict[str, str]) -> Callable[[World], Any]:
+    body = bodies.stamped(bodies.AFTER_RESPONSE, officers=list(officers))
+    return lambda w: w.kcsd.post(w.at("/requests/1/officers"), body)
+
+
 def by_kpd(path: str, **fields: Any) -> Callable[[World], Any]:
     return lambda w: w.kpd.post(w.at(path), bodies.stamped(**fields))
 
@@ -240,6 +245,13 @@ CASES = {
         409,
         "resources-still-deployed",
     ),
+    "naming an officer already named": Case(
+        naming({"name": "Deputy Ann Lee", "badge": "D-101"}), 409, "rule-violation"
+    ),
+    "naming more officers than committed": Case(
+        naming({"name": "Deputy Kim", "badge": "D-103"}), 422, "invalid-command"
+    ),
+    "naming nobody": Case(naming(), 422, "validation-failed"),
     "involvement of an officer not sent": Case(
         lambda w: w.kcsd.post(
             w.at("/requests/1/officers/X-1/involvement"), bodies.stamped(involvement="x")
