@@ -20,6 +20,7 @@ from domain.errors import (
     IncidentAlreadyClosed,
     InvalidCommand,
     NotAuthorized,
+    ObligationNotFound,
     RequestNotFound,
     ResourcesStillDeployed,
     RuleViolation,
@@ -453,7 +454,7 @@ class Incident(Aggregate):
         check_aware(occurred_at)
         state = self.obligations.get(number)
         if state is None or not self.concerns(state.obligation, actor.agency):
-            raise RequestNotFound(f"incident has no obligation {number}")
+            raise ObligationNotFound(f"incident has no obligation {number}")
         if actor.agency != state.obligation.party:
             raise NotAuthorized(f"obligation {number} is owed by {state.obligation.party}")
         covered = check_fulfilment(state, recipients)

@@ -133,6 +133,7 @@ CASES = {
     "time in the future": Case(
         by_kpd("/requests/1/cancel", occurred_at="2099-01-01T00:00:00Z"), 422, "validation-failed"
     ),
+    "no such obligation": Case(by_kpd("/obligations/99/fulfil"), 404, "obligation-not-found"),
     "time before 2000": Case(
         by_kpd("/requests/1/cancel", occurred_at="1999-12-31T23:59:59Z"), 422, "validation-failed"
     ),
