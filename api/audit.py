@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
-from api.deps import MAX_POSITION, Auditor, Ledger, ServicesDep, StateAuditor
+from api.deps import MAX_POSITION, Auditor, Ledger, ServicesDep, StateAuditor, check_written
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from api.schemas.reads import (
@@ -23,6 +23,7 @@ from api.schemas.reads import (
     HistoryEntry,
     IncidentRead,
     IncidentVerdictOut,
+    LogVerdictOut,
     SummaryReport,
     VerdictOut,
 )
@@ -79,6 +80,7 @@ def as_of(
     incident_id: UUID,
     auditor: Auditor,
     ledger: Ledger,
+    s: ServicesDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     position: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     recorded_at: Moment | None = None,
@@ -95,6 +97,13 @@ def as_of(
             "use one of version, position, recorded_at or occurred_at",
         )
     events, audience = ledger.positioned_history(incident_id, auditor.sees)
+    if position is not None:
+        check_written(s, position)
+    newest = events[-1][0].originator_version
+    if version is not None and version > newest:
+        raise ApiProblem(
+            400, "unknown-version", "The incident has no such version", f"its newest is {newest}"
+        )
     kept = [(e, p) for e, p in events if before(e, p, version, position, recorded_at, occurred_at)]
     if not kept:
         raise ApiProblem(
@@ -150,10 +159,14 @@ def verify_incident(
 
 
 @router.get("/audit/verify")
-def verify_log(_: StateAuditor, s: ServicesDep) -> VerdictOut:
-    """Check the whole log against its seals and the service's signed checkpoints."""
+def verify_log(_: StateAuditor, s: ServicesDep) -> LogVerdictOut:
+    """Check the whole log against its seals and the checkpoints signed with the service's
+    key, and say how far such a signature vouches for it."""
     sealed(s)
-    return verdict(verify_store(s.ledger.recorder, s.read_models, trusted_key(s)))
+    private = s.signing_key()
+    trusted = frozenset([public_key_of(private)] if private else [])
+    found = verify_store(s.ledger.recorder, s.read_models, trusted)
+    return LogVerdictOut(**verdict(found).model_dump(), signed_up_to=found.signed_up_to)
 
 
 @router.post("/audit/checkpoints", status_code=201)
@@ -202,11 +215,6 @@ def sealed(s: Any) -> None:
             "retry shortly",
             {"Retry-After": "1"},
         )
-
-
-def trusted_key(s: Any) -> str:
-    private = s.signing_key()
-    return public_key_of(private) if private else ""
 
 
 def before(

@@ -23,6 +23,7 @@ from api.schemas.commands import (
     Fulfilment,
     IncidentOpen,
     InvolvementCreate,
+    OfficersNamedCreate,
     ResponseCreate,
     WithdrawalCreate,
     WriteResult,
@@ -53,6 +54,9 @@ AddRequestBody = Annotated[
 ]
 ApproveBody = Annotated[Approval, example("The sergeant approves request 1", examples.APPROVE)]
 RespondBody = Annotated[ResponseCreate, example("The Sheriff sends two of four", examples.RESPOND)]
+NameBody = Annotated[
+    OfficersNamedCreate, example("The Sheriff names its second deputy", examples.NAME_OFFICERS)
+]
 RecallBody = Annotated[WithdrawalCreate, example("The Sheriff recalls one", examples.RECALL)]
 ReleaseBody = Annotated[WithdrawalCreate, example("KPD sends the rest home", examples.RELEASE)]
 ArrivalBody = Annotated[Approval, example("The deputies report to Lt. Moss", examples.ARRIVAL)]
@@ -149,6 +153,23 @@ async def respond(
     decided = body.details(pre.agency)
     return await answer(
         pre.ledger.respond(incident_id, number, decided, pre.context(body)), response
+    )
+
+
+@router.post(REQUEST + "/officers")
+async def name_officers(
+    incident_id: UUID,
+    number: int,
+    body: NameBody,
+    pre: Pre,
+    response: Response,
+) -> WriteResult:
+    """Kenosha IV.C.1: the agency asked names officers it sent whom its response did not
+    name, while they are deployed and the incident is open; involvement may then be recorded
+    for them."""
+    named = body.named(pre.agency)
+    return await answer(
+        pre.ledger.name_officers(incident_id, number, named, pre.context(body)), response
     )
 
 

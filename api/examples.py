@@ -1,6 +1,6 @@
 """One coherent story used as the OpenAPI examples: Kenosha PD (KPD) asks the County Sheriff
-(KCSD) for four officers; the Sheriff sends two. Posted in this order, every example works as
-written (tests/api/test_openapi.py proves it)."""
+(KCSD) for four officers; the Sheriff sends two, naming the second once it knows who goes.
+Posted in this order, every example works as written (tests/api/test_openapi.py proves it)."""
 
 from typing import Any
 
@@ -45,11 +45,14 @@ RESPOND: dict[str, Any] = {
     "decision": "partially_accepted",
     "facts": "Two deputies free; the rest cover a crash on I-94",
     "resources": [{"resource": "patrol_officer", "quantity": 2}],
-    "officers": [
-        {"name": "Deputy Ann Lee", "badge": "D-101", "rank": "deputy"},
-        {"name": "Deputy Raj Patel", "badge": "D-102", "rank": "deputy"},
-    ],
+    "officers": [{"name": "Deputy Ann Lee", "badge": "D-101", "rank": "deputy"}],
     "officer_in_charge": KCSD_LIEUTENANT,
+}
+
+NAME_OFFICERS: dict[str, Any] = {
+    "actor": KCSD_LIEUTENANT,
+    "occurred_at": "2026-11-01T02:10:00Z",
+    "officers": [{"name": "Deputy Raj Patel", "badge": "D-102", "rank": "deputy"}],
 }
 
 ARRIVAL = {"actor": KCSD_LIEUTENANT, "occurred_at": "2026-11-01T02:20:00Z"}

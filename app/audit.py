@@ -5,7 +5,7 @@ the live store and an exported bundle offline, with only the auditor's public ke
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -36,8 +36,13 @@ class Break:
 
 @dataclass(frozen=True)
 class Verdict:
+    """``signed_up_to``: the newest position a checkpoint signed by a trusted key vouches for.
+    The events after it match their seals only, which anyone who can write the store can
+    recompute; with no such checkpoint, nothing here is vouched for."""
+
     checked: int
     first_break: Break | None
+    signed_up_to: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -53,11 +58,10 @@ def sign(private: Ed25519PrivateKey, position: int, log_digest: str, now: dateti
     return Checkpoint(**{**asdict(unsigned), "signature": private.sign(unsigned.payload()).hex()})
 
 
-def signature_holds(checkpoint: Checkpoint, trusted_key: str) -> bool:
-    if checkpoint.public_key != trusted_key:
-        return False
-    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(trusted_key))
+def signature_holds(checkpoint: Checkpoint) -> bool:
+    """Signed by the key it names (whether that key is trusted is the auditor's call)."""
     try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(checkpoint.public_key))
         key.verify(bytes.fromhex(checkpoint.signature), checkpoint.payload())
     except (InvalidSignature, ValueError):
         return False
@@ -68,20 +72,28 @@ def verify_log(
     events: Iterable[StoredEvent],
     seals: Iterable[Seal],
     checkpoints: Iterable[Checkpoint],
-    trusted_key: str,
+    trusted_keys: Set[str],
 ) -> Verdict:
     """Recompute the chain from the events; the first place where it differs from the seals
-    or from a signed checkpoint is the first broken link."""
-    due = sorted(checkpoints, key=lambda c: c.position)
-    for checkpoint in due:
-        if not signature_holds(checkpoint, trusted_key):
+    or from a checkpoint signed by a trusted key is the first broken link. Several keys may
+    be trusted, so checkpoints signed before a key was rotated still count. A checkpoint
+    signed by another key vouches for nothing and is passed over; one whose signature does
+    not hold for the key it names was altered."""
+    due: dict[int, Checkpoint] = {}
+    for checkpoint in sorted(checkpoints, key=lambda c: c.position):
+        if not signature_holds(checkpoint):
             return Verdict(0, Break(checkpoint.position, "checkpoint signature is not valid"))
+        if checkpoint.public_key not in trusted_keys:
+            continue
+        same = due.setdefault(checkpoint.position, checkpoint)
+        if same.log_digest != checkpoint.log_digest:
+            return Verdict(0, Break(checkpoint.position, "two signed checkpoints disagree"))
     checked = 0
-    for found in compare(chain(events), iter(seals), due):
+    for found in compare(chain(events), iter(seals), list(due.values())):
         if found is not None:
             return Verdict(checked, found)
         checked += 1
-    return Verdict(checked, None)
+    return Verdict(checked, None, max(due, default=None))
 
 
 def compare(

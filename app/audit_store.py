@@ -1,6 +1,6 @@
 """Reads what verification needs from the stores, streaming, and keeps checkpoints."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import cast
@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy.engine import Engine
 
-from app.audit import Checkpoint, Verdict, public_key_of, sign, verify_incident, verify_log
+from app.audit import Checkpoint, Verdict, sign, verify_incident, verify_log
 from app.store import IdempotentRecorder, state_bytes
 from projections.seals import PROJECTION, Seal, StoredEvent, checkpoints, event_seals
 from projections.tables import projection_tracking
@@ -93,13 +93,19 @@ def make_checkpoint(engine: Engine, private: Ed25519PrivateKey) -> Checkpoint:
 def verify_store(
     recorder: ApplicationRecorder,
     engine: Engine,
-    trusted_key: str,
+    trusted_keys: Set[str],
+    kept: Iterable[Checkpoint] = (),
     watch: Callable[[Iterator[StoredEvent]], Iterator[StoredEvent]] = iter,
 ) -> Verdict:
-    """The log up to its sealed extent; ``watch`` sees the events pass (a progress bar)."""
-    upto, checkpoints = sealed_extent(engine)
+    """The log up to its sealed extent, against the stored checkpoints and those the auditor
+    ``kept`` elsewhere: the log must still reach each of them, even if every event after an
+    earlier one was deleted here with its seals and checkpoints. ``watch`` sees the events
+    pass (a progress bar)."""
+    upto, stored = sealed_extent(engine)
+    kept = list(kept)
+    upto = max([upto, *(c.position for c in kept)])
     events = watch(stored_events(recorder, upto))
-    return verify_log(events, stored_seals(engine, upto), checkpoints, trusted_key)
+    return verify_log(events, stored_seals(engine, upto), [*stored, *kept], trusted_keys)
 
 
 def verify_stored_incident(
@@ -110,7 +116,3 @@ def verify_stored_incident(
     events = [StoredEvent(p, str(incident_id), v, t, s) for p, v, t, s in rows if p <= upto]
     seals = {s.position: s for s in stored_seals(engine, upto, str(incident_id))}
     return verify_incident(events, seals)
-
-
-def trusted_key_of(private: Ed25519PrivateKey | None) -> str:
-    return public_key_of(private) if private else ""

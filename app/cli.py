@@ -19,9 +19,9 @@ import typer
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.audit import Verdict, public_key_of
+from app.audit import Checkpoint, Verdict, public_key_of
 from app.audit_store import make_checkpoint, verify_store
-from app.bundle import verify_bundle, write_bundle
+from app.bundle import CHECKPOINT, BadBundle, verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
 from app.migrations import NotMigrated
 from app.principals import AGENCY_ROLES, Role
@@ -272,33 +272,57 @@ def checkpoint() -> None:
         services.close()
 
 
-def ed25519_public_key(value: str) -> str:
+def ed25519_public_keys(values: list[str]) -> list[str]:
     """A key that could verify nothing would let a log with no checkpoint pass as checked."""
+    for value in values:
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes.fromhex(value))
+        except ValueError:
+            message = f"not an Ed25519 public key in hex (64 digits): {value}"
+            raise typer.BadParameter(message) from None
+    return values
+
+
+def kept_checkpoints(paths: list[Path]) -> list[Checkpoint]:
     try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(value))
+        return [CHECKPOINT.validate_json(path.read_bytes()) for path in paths]
     except ValueError:
-        raise typer.BadParameter("not an Ed25519 public key in hex (64 digits)") from None
-    return value
+        message = "not a checkpoint as `mutual-aid checkpoint` prints it"
+        raise typer.BadParameter(message) from None
 
 
-TrustedKey = Annotated[
-    str,
-    typer.Option(callback=ed25519_public_key, help="The auditor's trusted public key (hex)"),
+TrustedKeys = Annotated[
+    list[str],
+    typer.Option(
+        "--public-key",
+        callback=ed25519_public_keys,
+        help="A trusted public key (hex); repeat it for keys used before a rotation",
+    ),
+]
+KeptCheckpoints = Annotated[
+    list[Path],
+    typer.Option(
+        "--checkpoint",
+        exists=True,
+        dir_okay=False,
+        help="A checkpoint kept apart from the store (JSON); the log must still reach it",
+    ),
 ]
 
 
 @cli.command()
-def verify(
-    public_key: TrustedKey,
-) -> None:
-    """Verify the whole log against its seals and the stored signed checkpoints."""
+def verify(public_key: TrustedKeys, checkpoint: KeptCheckpoints = []) -> None:  # noqa: B006
+    """Verify the whole log against its seals and the signed checkpoints: those stored and
+    those kept elsewhere."""
+    kept = kept_checkpoints(checkpoint)
     services = existing_services()
     try:
         services.catch_up_seals()
         verdict = verify_store(
             services.ledger.recorder,
             services.read_models,
-            public_key,
+            frozenset(public_key),
+            kept,
             lambda events: with_progress(events, services),
         )
     finally:
@@ -338,12 +362,18 @@ def export(path: Path) -> None:
 
 @cli.command("verify-bundle")
 def verify_bundle_command(
-    path: Path,
-    public_key: TrustedKey,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    public_key: TrustedKeys,
+    checkpoint: KeptCheckpoints = [],  # noqa: B006
 ) -> None:
     """Verify an exported bundle offline: no service, no database, only the public key."""
     with path.open() as bundle:
-        report(verify_bundle(bundle, public_key))
+        try:
+            verdict = verify_bundle(bundle, frozenset(public_key), kept_checkpoints(checkpoint))
+        except BadBundle as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from None
+    report(verdict)
 
 
 def with_progress(events: Iterator[StoredEvent], services: Services) -> Iterator[StoredEvent]:
@@ -353,12 +383,21 @@ def with_progress(events: Iterator[StoredEvent], services: Services) -> Iterator
 
 
 def report(verdict: Verdict) -> None:
-    if verdict.first_break is None:
-        typer.echo(f"ok: {verdict.checked} events verified")
-        return
     found = verdict.first_break
-    typer.echo(f"BROKEN at position {found.position}: {found.reason}", err=True)
-    raise typer.Exit(1)
+    if found is not None:
+        typer.echo(f"BROKEN at position {found.position}: {found.reason}", err=True)
+        raise typer.Exit(1)
+    if verdict.signed_up_to is None:
+        # The seals are a plain hash chain: whoever can write the store can recompute them.
+        typer.echo(
+            f"NOT VOUCHED FOR: {verdict.checked} events match their seals, but no checkpoint"
+            " signed by a trusted key covers them",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"ok: {verdict.checked} events verified, signed up to position {verdict.signed_up_to}"
+    )
 
 
 @cli.command()

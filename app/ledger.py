@@ -37,7 +37,7 @@ from domain.errors import (
 )
 from domain.incident import Incident, OutdatedSnapshot
 from domain.routing import Suggestion, suggest
-from domain.values import Actor, RequestDetails, ResponseDetails, Withdrawal
+from domain.values import Actor, Officer, RequestDetails, ResponseDetails, Withdrawal
 from domain.visibility import Audience, audience_of
 
 log = logging.getLogger(__name__)
@@ -224,6 +224,13 @@ class MutualAidLedger(Application[UUID]):
 
     def cancel(self, incident_id: UUID, number: int, reason: str, ctx: Context) -> Pending:
         return self._update(incident_id, ctx, lambda i, _: i.cancel(number, reason, *at(ctx)))
+
+    def name_officers(
+        self, incident_id: UUID, number: int, officers: tuple[Officer, ...], ctx: Context
+    ) -> Pending:
+        return self._update(
+            incident_id, ctx, lambda i, _: i.name_officers(number, officers, *at(ctx))
+        )
 
     def record_involvement(
         self,

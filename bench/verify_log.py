@@ -86,7 +86,7 @@ def main() -> None:
     make_checkpoint(services.read_models, key)
 
     start = time.perf_counter()
-    verdict = verify_store(services.ledger.recorder, services.read_models, public_key_of(key))
+    verdict = verify_store(services.ledger.recorder, services.read_models, {public_key_of(key)})
     verified = time.perf_counter() - start
     services.close()
     assert verdict.ok, verdict

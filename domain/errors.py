@@ -62,6 +62,11 @@ class RequestNotFound(NotFound):
     title = "Assistance request not found"
 
 
+class ObligationNotFound(NotFound):
+    slug = "obligation-not-found"
+    title = "Obligation not found"
+
+
 class DuplicateIncident(DomainError):
     slug = "duplicate-incident"
     title = "An incident with this case number already exists"

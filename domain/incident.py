@@ -20,6 +20,7 @@ from domain.errors import (
     IncidentAlreadyClosed,
     InvalidCommand,
     NotAuthorized,
+    ObligationNotFound,
     RequestNotFound,
     ResourcesStillDeployed,
     RuleViolation,
@@ -43,6 +44,7 @@ from domain.values import (
     Actor,
     IncidentKind,
     Obligation,
+    Officer,
     PolicyException,
     RequestDetails,
     RequestStatus,
@@ -151,6 +153,16 @@ class Incident(Aggregate):
         badge: str
         involvement: str
         observations: str
+        actor: Actor
+        occurred_at: datetime
+
+    class OfficersNamed(Event):
+        """Kenosha IV.C.1: officers of a response named after it. A CAD often records the
+        response before it knows who goes."""
+
+        TOPIC = "mutual-aid:OfficersNamed"
+        number: int
+        officers: tuple[Officer, ...]
         actor: Actor
         occurred_at: datetime
 
@@ -359,8 +371,7 @@ class Incident(Aggregate):
         approval_rule = approval_required(book, request.requested_by)
         request.check_can_respond(response, occurred_at, approval_rule)
         check_follows(occurred_at, [request.made()])
-        if any(officer.agency != actor.agency for officer in response.officers):
-            raise NotAuthorized("an agency commits only its own officers")
+        check_own_officers(response.officers, actor)
         decided = decide_response(
             book,
             actor,
@@ -417,6 +428,20 @@ class Incident(Aggregate):
         check_follows(occurred_at, request.steps())
         self._cancel(number, reason, actor, occurred_at)
 
+    def name_officers(
+        self, number: int, officers: tuple[Officer, ...], actor: Actor, occurred_at: datetime
+    ) -> None:
+        """Kenosha IV.C.1: the full report names all officers responding. The agency asked
+        names its own (Minneapolis: they stay under its direction), as its response could have
+        named them; see AssistanceRequest.check_can_name. Any of its members may, as for
+        involvement: the profiles' authorities govern committing resources, which naming
+        does not."""
+        request = self.check_responder(number, actor, occurred_at)
+        check_own_officers(officers, actor)
+        request.check_can_name(officers)
+        check_follows(occurred_at, [request.answered()])
+        self._name_officers(number, officers, actor, occurred_at)
+
     def record_involvement(
         self,
         number: int,
@@ -446,7 +471,7 @@ class Incident(Aggregate):
         check_aware(occurred_at)
         state = self.obligations.get(number)
         if state is None or not self.concerns(state.obligation, actor.agency):
-            raise RequestNotFound(f"incident has no obligation {number}")
+            raise ObligationNotFound(f"incident has no obligation {number}")
         if actor.agency != state.obligation.party:
             raise NotAuthorized(f"obligation {number} is owed by {state.obligation.party}")
         covered = check_fulfilment(state, recipients)
@@ -690,6 +715,12 @@ class Incident(Aggregate):
     def _cancel(self, number: int, reason: str, actor: Actor, occurred_at: datetime) -> None:
         self.requests[number].cancel(occurred_at)
 
+    @event(OfficersNamed)
+    def _name_officers(
+        self, number: int, officers: tuple[Officer, ...], actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.requests[number].name(officers)
+
     @event(InvolvementRecorded)
     def _record_involvement(
         self,
@@ -768,6 +799,11 @@ def check_follows(occurred_at: datetime, steps: Iterable[Step]) -> None:
     if taken:
         at, what = max(taken)
         check_not_before(occurred_at, at, what)
+
+
+def check_own_officers(officers: Iterable[Officer], actor: Actor) -> None:
+    if any(officer.agency != actor.agency for officer in officers):
+        raise NotAuthorized("an agency commits only its own officers")
 
 
 def check_not_own_agency(request: RequestDetails, actor: Actor) -> None:

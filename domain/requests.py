@@ -105,9 +105,12 @@ class AssistanceRequest:
         if self.status == RequestStatus.REQUESTED:
             self.status = RequestStatus.APPROVED
 
-    def check_can_arrive(self) -> None:
+    def check_sent(self) -> None:
         if self.status not in COMMITTED:
             raise RuleViolation(f"request {self.number} is {self.status}; nobody was sent")
+
+    def check_can_arrive(self) -> None:
+        self.check_sent()
         if self.arrived:
             raise RuleViolation(f"the arrival under request {self.number} is already recorded")
 
@@ -117,11 +120,45 @@ class AssistanceRequest:
                 f"request {self.number} is {self.status}; release its resources instead"
             )
 
+    def named(self) -> set[str]:
+        """The badges named under the request: the officers sent, and the officer in charge
+        of the detail, who responded too (Kenosha IV.C.2)."""
+        badges = set(self.officers)
+        if self.response and self.response.officer_in_charge:
+            badges.add(self.response.officer_in_charge.badge)
+        return badges
+
     def check_has_officer(self, badge: str) -> None:
-        """Kenosha IV.C.2: the officer in charge of the detail responded too."""
-        in_charge = self.response.officer_in_charge if self.response else None
-        if badge not in self.officers and (in_charge is None or badge != in_charge.badge):
+        if badge not in self.named():
             raise InvalidCommand(f"officer {badge} was not sent under request {self.number}")
+
+    def check_can_name(self, officers: tuple[Officer, ...]) -> None:
+        """Kenosha IV.C.1: officers named after the response, as it could have named them.
+        Only under a commitment (a decline sent nobody); each officer named once (Minneapolis),
+        so a badge named already, the officer in charge's too, is refused; no more officers
+        than the committed units still lacking a name (the full report's units_not_named: a
+        unit is one officer at most, equipment none); and while the detail is deployed, since
+        the officers join it and only a recall or release sends them home (Minneapolis)."""
+        self.check_sent()
+        if not officers:
+            raise InvalidCommand("name at least one officer")
+        if self.deployed.is_empty():
+            raise RuleViolation(
+                f"nothing is deployed under request {self.number} any more; "
+                "officers are named while their detail is deployed"
+            )
+        badges = [officer.badge for officer in officers]
+        check_each_badge_once(badges)
+        again = sorted(self.named().intersection(badges))
+        if again:
+            raise RuleViolation(f"already named under request {self.number}: {', '.join(again)}")
+        committed = self.response.resources if self.response else ()
+        unnamed = sum(line.quantity for line in committed) - len(self.officers)
+        if len(officers) > unnamed:
+            raise InvalidCommand(
+                f"request {self.number} has {max(unnamed, 0)} committed unit(s) without a "
+                f"name; {len(officers)} officer(s) cannot be named"
+            )
 
     def cancel(self, occurred_at: datetime) -> None:
         self.status = RequestStatus.CANCELLED
@@ -136,9 +173,14 @@ class AssistanceRequest:
         self.response = response
         self.responded_at = occurred_at
         self.status = RequestStatus(response.decision)
-        self.officers = {officer.badge: officer for officer in response.officers}
         self.deployed.resources.update(totals(response.resources))
-        self.deployed.badges.update(self.officers)
+        self.name(response.officers)
+
+    def name(self, officers: tuple[Officer, ...]) -> None:
+        """Officers sent: named, and on scene until recalled or released."""
+        named = {officer.badge: officer for officer in officers}
+        self.officers.update(named)
+        self.deployed.badges.update(named)
 
 
 def check_response_matches_decision(asked: RequestDetails, response: ResponseDetails) -> None:

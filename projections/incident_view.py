@@ -312,7 +312,17 @@ def response_recorded(rows: Rows, e: Incident.ResponseRecorded) -> None:
         add_officer(rows, e, in_charge, IN_CHARGE)
 
 
-def add_officer(rows: Rows, e: Incident.ResponseRecorded, officer: Officer, status: str) -> None:
+def officers_named(rows: Rows, e: Incident.OfficersNamed) -> None:
+    for officer in e.officers:
+        add_officer(rows, e, officer, "deployed")
+
+
+def add_officer(
+    rows: Rows,
+    e: Incident.ResponseRecorded | Incident.OfficersNamed,
+    officer: Officer,
+    status: str,
+) -> None:
     rows.officers.add(
         incident_id=e.originator_id,
         number=e.number,
@@ -441,6 +451,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Incident.ResourcesReleased: resources_released,
     Incident.ResourcesArrived: resources_arrived,
     Incident.RequestCancelled: request_cancelled,
+    Incident.OfficersNamed: officers_named,
     Incident.InvolvementRecorded: involvement_recorded,
     Incident.ActivityOutsideJurisdictionReported: activity_reported,
     Incident.ObligationFulfilled: obligation_fulfilled,

@@ -61,6 +61,10 @@ LINES: dict[type[Any], Callable[[Any], str]] = {
     Incident.RequestCancelled: lambda e: (
         f"cancelled request {e.number} ({e.reason or 'no reason'})"
     ),
+    Incident.OfficersNamed: lambda e: (
+        f"named {', '.join(f'{o.name} #{o.badge}' for o in e.officers)} as sent under "
+        f"request {e.number}"
+    ),
     Incident.InvolvementRecorded: lambda e: f"recorded the involvement of officer {e.badge}",
     Incident.ActivityOutsideJurisdictionReported: lambda e: (
         f"reported activity in {e.jurisdiction}"

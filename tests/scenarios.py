@@ -1,5 +1,6 @@
 """Histories written straight through the ledger (no HTTP), for store and projection tests."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -80,7 +81,9 @@ def every_kind_of_event(ledger: MutualAidLedger, case_number: str) -> None:
     at = T0 + timedelta(minutes=1)
     requester, responder = Context(REQUESTER, at), Context(RESPONDER, at)
     ledger.approve(incident, 1, requester).result()
-    ledger.respond(incident, 1, partial_response(), responder).result()
+    first, second = partial_response().officers
+    ledger.respond(incident, 1, replace(partial_response(), officers=(first,)), responder).result()
+    ledger.name_officers(incident, 1, (second,), responder).result()
     ledger.record_arrival(incident, 1, responder).result()
     ledger.record_involvement(incident, 1, "D-0", "held the line", "", responder).result()
     ledger.record_involvement(incident, 1, "D-0", "made an arrest", "calm", responder).result()

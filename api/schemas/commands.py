@@ -36,6 +36,8 @@ from domain.values import (
 
 # CAD clocks drift; a claim further ahead than this is a typo, not a late entry.
 CLOCK_SKEW = timedelta(minutes=5)
+# A claim before this is a typo too (0001-01-01 was accepted, and a time cannot be corrected).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _within_utc_range(value: datetime) -> datetime:
@@ -134,9 +136,11 @@ class Command(Body):
 
     @field_validator("occurred_at")
     @classmethod
-    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+    def _plausible(cls, value: datetime | None) -> datetime | None:
         if value is not None and value > datetime.now(UTC) + CLOCK_SKEW:
             raise ValueError("occurred_at is in the future")
+        if value is not None and value < EARLIEST:
+            raise ValueError(f"occurred_at is before {EARLIEST.date().isoformat()}")
         return value
 
     def stamp(self, agency: str) -> tuple[Actor, datetime]:
@@ -161,14 +165,22 @@ class OfficerIn(Body):
         return Officer(name=self.name, badge=self.badge, agency=agency, rank=self.rank)
 
 
-Lines = Annotated[list[ResourceLineIn], Field(max_length=50)]
+def _each_resource_once(lines: list[ResourceLineIn]) -> list[ResourceLineIn]:
+    """Two lines of one resource would be reported as two; a CAD adds them up itself."""
+    named = [line.resource for line in lines]
+    if len(named) != len(set(named)):
+        raise ValueError("each resource may appear only once; add up its quantities")
+    return lines
+
+
+Lines = Annotated[list[ResourceLineIn], Field(max_length=50), AfterValidator(_each_resource_once)]
 
 
 class RequestFields(Body):
     """Minneapolis; Oconomowoc IV.A; Alsip 205.4; Columbia 352.3; Kenosha IV.B.5."""
 
     asked_agency: Code = Field(description="The agency asked for help.")
-    resources: Annotated[list[ResourceLineIn], Field(min_length=1, max_length=50)]
+    resources: Annotated[Lines, Field(min_length=1)]
     needed_at: Moment
     location: Text
     report_to: Text = Field(description="To whom responders report on arrival.")
@@ -242,7 +254,7 @@ class ResponseCreate(Command):
     emergency_justification: Text | None = Field(
         default=None, description="Responding without the usual approver (Alsip 205.3)."
     )
-    provides_transport: bool = Field(
+    provides_transport: StrictBool = Field(
         default=True,
         description="Where the request asks for arrestee transport: whether this response "
         "provides it (Alsip 205.3: arrestees may be held until the asking agency arranges "
@@ -281,6 +293,18 @@ class WithdrawalCreate(Command):
 
 class Cancellation(Command):
     reason: Reason = ""
+
+
+class OfficersNamedCreate(Command):
+    """Kenosha IV.C.1: officers of a response named after it, by the agency asked."""
+
+    officers: Annotated[list[OfficerIn], Field(min_length=1, max_length=500)] = Field(
+        description="Officers sent under the response whose names it did not give; no more "
+        "than the committed units still without a name."
+    )
+
+    def named(self, agency: str) -> tuple[Officer, ...]:
+        return tuple(officer.at(agency) for officer in self.officers)
 
 
 class InvolvementCreate(Command):

@@ -295,6 +295,15 @@ class VerdictOut(BaseModel):
     first_break: BreakOut | None
 
 
+class LogVerdictOut(VerdictOut):
+    signed_up_to: int | None = Field(
+        description="The newest position a checkpoint signed by the service's key vouches "
+        "for. The events after it only match their seals, which whoever can write the store "
+        "can recompute; null when no such checkpoint exists (checkpoints signed by another "
+        "key are passed over)."
+    )
+
+
 class IncidentVerdictOut(VerdictOut):
     # Versions whose snapshot differs from the state its events give (then not ok).
     differing_snapshots: list[int]

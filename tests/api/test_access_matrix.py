@@ -90,6 +90,14 @@ ENDPOINTS = [
     Endpoint(
         "POST", REQ + "/respond", Scope.WRITE, bodies.respond_body, "incident", ASKED, "approved"
     ),
+    Endpoint(
+        "POST",
+        REQ + "/officers",
+        Scope.WRITE,
+        lambda: bodies.stamped(AFTER, officers=[{"name": "Deputy Kim", "badge": "D-103"}]),
+        "incident",
+        ASKED,
+    ),
     Endpoint("POST", REQ + "/arrive", Scope.WRITE, lambda: bodies.stamped(AFTER), "incident"),
     Endpoint(
         "POST",
@@ -195,8 +203,9 @@ def build_world(service: Service, case_number: str, stage: str) -> World:
     steps = [(kpd, "/requests", {**bodies.stamped(), **bodies.request_fields("PPPD")})]
     if stage != "opened":
         steps.append((kpd, "/requests/1/approve", bodies.stamped()))
-    if stage == "answered":
-        steps.append((kcsd, "/requests/1/respond", bodies.respond_body()))
+    if stage == "answered":  # a third officer committed, not yet named
+        three = [{"resource": "patrol_officer", "quantity": 3}]
+        steps.append((kcsd, "/requests/1/respond", bodies.respond_body(resources=three)))
     for cad, path, body in steps:
         answer = cad.post(at + path, body)
         assert answer.status_code in (200, 201), answer.text

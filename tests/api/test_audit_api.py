@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from app.audit import Break, public_key_of
+from app.audit_store import make_checkpoint
 from app.bundle import verify_bundle
 from app.main import create_app
 from app.settings import Settings
@@ -62,7 +63,21 @@ def test_an_incident_and_the_whole_log_verify_after_a_checkpoint(signing: Servic
     assert checkpoint.status_code == 201
     assert checkpoint.json()["public_key"] == public_key_of(KEY)
     assert one == {"ok": True, "checked": 14, "first_break": None, "differing_snapshots": []}
-    assert whole == {"ok": True, "checked": 14, "first_break": None}
+    assert whole == {"ok": True, "checked": 14, "first_break": None, "signed_up_to": 14}
+
+
+def test_a_checkpoint_signed_with_a_key_the_service_does_not_hold_vouches_for_nothing(
+    sqlite_service: Service,
+) -> None:
+    """As `mutual-aid checkpoint` does when run with a key the service was not started with:
+    the log is not broken, it is only not vouched for by the service's key."""
+    run_lifecycle(sqlite_service.cad("KPD"), sqlite_service.cad("KCSD"), sqlite_service.cad("PPPD"))
+    sqlite_service.services.catch_up_seals()
+    make_checkpoint(sqlite_service.services.read_models, Ed25519PrivateKey.generate())
+
+    whole = sqlite_service.state_auditor().get("/v1/audit/verify").json()
+
+    assert whole == {"ok": True, "checked": 14, "first_break": None, "signed_up_to": None}
 
 
 def test_without_a_signing_key_no_checkpoint_is_made(sqlite_service: Service) -> None:
@@ -83,7 +98,7 @@ def test_an_event_edited_into_text_is_reported_at_its_position(signing: Service)
 
     whole = state.get("/v1/audit/verify").json()
     one = auditor.get(f"/v1/incidents/{incident}/verify").json()
-    bundle = verify_bundle(state.get("/v1/audit/bundle").text.splitlines(), public_key_of(KEY))
+    bundle = verify_bundle(state.get("/v1/audit/bundle").text.splitlines(), {public_key_of(KEY)})
     history = auditor.get(f"/v1/incidents/{incident}/history").json()
 
     assert whole["first_break"] == one["first_break"] == asdict(CHANGED)

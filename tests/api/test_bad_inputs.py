@@ -56,6 +56,11 @@ def recalling(**fields: Any) -> Callable[[World], Any]:
     return lambda w: w.kcsd.post(w.at("/requests/1/recall"), bodies.stamped(**fields))
 
 
+def naming(*officers: dict[str, str]) -> Callable[[World], Any]:
+    body = bodies.stamped(bodies.AFTER_RESPONSE, officers=list(officers))
+    return lambda w: w.kcsd.post(w.at("/requests/1/officers"), body)
+
+
 def by_kpd(path: str, **fields: Any) -> Callable[[World], Any]:
     return lambda w: w.kpd.post(w.at(path), bodies.stamped(**fields))
 
@@ -128,6 +133,22 @@ CASES = {
     "time in the future": Case(
         by_kpd("/requests/1/cancel", occurred_at="2099-01-01T00:00:00Z"), 422, "validation-failed"
     ),
+    "no such obligation": Case(by_kpd("/obligations/99/fulfil"), 404, "obligation-not-found"),
+    "time before 2000": Case(
+        by_kpd("/requests/1/cancel", occurred_at="1999-12-31T23:59:59Z"), 422, "validation-failed"
+    ),
+    "opened in year 1": Case(opening(occurred_at="0001-01-01T00:00:00Z"), 422, "validation-failed"),
+    "one resource on two lines": Case(
+        asking(
+            resources=[
+                {"resource": "patrol_officer", "quantity": 1},
+                {"resource": "patrol_officer", "quantity": 2},
+            ]
+        ),
+        422,
+        "validation-failed",
+    ),
+    "transport as text": Case(responding(provides_transport="no"), 422, "validation-failed"),
     "time that does not exist in UTC": Case(
         by_kpd("/requests/1/cancel", occurred_at="0001-01-01T00:00:00+14:00"),
         422,
@@ -225,6 +246,13 @@ CASES = {
         409,
         "resources-still-deployed",
     ),
+    "naming an officer already named": Case(
+        naming({"name": "Deputy Ann Lee", "badge": "D-101"}), 409, "rule-violation"
+    ),
+    "naming more officers than committed": Case(
+        naming({"name": "Deputy Kim", "badge": "D-103"}), 422, "invalid-command"
+    ),
+    "naming nobody": Case(naming(), 422, "validation-failed"),
     "involvement of an officer not sent": Case(
         lambda w: w.kcsd.post(
             w.at("/requests/1/officers/X-1/involvement"), bodies.stamped(involvement="x")

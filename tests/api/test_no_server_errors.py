@@ -29,6 +29,7 @@ PATHS = [
     ("/v1/incidents/{id}/requests", examples.ADD_REQUEST),
     ("/v1/incidents/{id}/requests/1/approve", examples.APPROVE),
     ("/v1/incidents/{id}/requests/1/respond", examples.RESPOND),
+    ("/v1/incidents/{id}/requests/1/officers", examples.NAME_OFFICERS),
     ("/v1/incidents/{id}/requests/1/arrive", examples.ARRIVAL),
     ("/v1/incidents/{id}/requests/1/recall", examples.RECALL),
     ("/v1/incidents/{id}/requests/1/release", examples.RELEASE),

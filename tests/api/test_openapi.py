@@ -14,6 +14,7 @@ STORY = [
     (REQUEST + "/cancel", "KPD", 2),
     (REQUEST + "/approve", "KPD", 1),
     (REQUEST + "/respond", "KCSD", 1),
+    (REQUEST + "/officers", "KCSD", 1),
     (REQUEST + "/arrive", "KCSD", 1),
     (REQUEST + "/recall", "KCSD", 1),
     (REQUEST + "/officers/{badge}/involvement", "KCSD", 1),

@@ -66,12 +66,18 @@ def generate(ledger: MutualAidLedger, rng: random.Random) -> int:
         )
         officers = tuple(Officer(f"D{k}", f"D-{k}", "KCSD") for k in range(sent))
         lines = (ResourceLine("patrol_officer", sent),) if sent else ()
+        # The response names some of the officers (at least D-0, whom a recall names); the
+        # rest are named after it (Kenosha IV.C.1).
+        named = rng.randint(min(sent, 1), sent)
         response = ResponseDetails(
-            decision, "generated", lines, officers, IN_CHARGE if sent else None
+            decision, "generated", lines, officers[:named], IN_CHARGE if sent else None
         )
-        written = ledger.respond(
-            incident.incident_id, 1, response, Context(SHERIFF, later(rng.randint(21, 40)))
-        ).result()
+        sheriff = Context(SHERIFF, later(rng.randint(21, 40)))
+        written = ledger.respond(incident.incident_id, 1, response, sheriff).result()
+        if named < sent:
+            written = ledger.name_officers(
+                incident.incident_id, 1, officers[named:], sheriff
+            ).result()
         if sent and rng.random() < 0.8:
             written = ledger.record_arrival(
                 incident.incident_id, 1, Context(SHERIFF, later(rng.randint(41, 70)))
@@ -111,6 +117,8 @@ def from_the_log(ledger: MutualAidLedger, agency: str, until: datetime) -> dict[
             r.update(response=e.occurred_at, decision=str(e.response.decision))
             r["lines"] = {line.resource: line.quantity for line in e.response.resources}
             r["officers"] = [o.badge for o in e.response.officers]
+        elif isinstance(e, Incident.OfficersNamed):
+            requests[key]["officers"] += [o.badge for o in e.officers]
         elif isinstance(e, Incident.ResourcesArrived):
             requests[key]["arrival"] = e.occurred_at
         elif isinstance(e, Incident.ResourcesRecalled | Incident.ResourcesReleased):

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
 from tests.api.test_full_incident_lifecycle import (
@@ -110,6 +112,25 @@ def test_before_the_incident_existed_there_is_nothing_to_show(sqlite_service: Se
     answer = auditor.get(f"/v1/incidents/{incident}/as-of", occurred_at="2020-01-01T00:00:00Z")
 
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("point", "problem"),
+    [({"version": 3}, "unknown-version"), ({"position": 1000}, "unknown-position")],
+)
+def test_a_point_past_the_end_is_refused_not_answered_with_the_present(
+    sqlite_service: Service, point: dict[str, int], problem: str
+) -> None:
+    kpd, auditor = sqlite_service.cad("KPD"), sqlite_service.auditor("KPD")
+    incident = kpd.open()  # versions 1 and 2 (the opening and its notice)
+
+    answer = auditor.get(f"/v1/incidents/{incident}/as-of", **point)
+
+    assert (answer.status_code, answer.json()["type"]) == (
+        400,
+        f"urn:mutual-aid-ledger:problem:{problem}",
+    )
+    assert auditor.get(f"/v1/incidents/{incident}/as-of", version=2).status_code == 200
 
 
 def test_before_an_agency_was_asked_it_has_nothing_to_see(sqlite_service: Service) -> None:

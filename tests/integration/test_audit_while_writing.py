@@ -64,9 +64,9 @@ def test_events_written_after_the_seals_are_left_out_not_reported_as_inserted(
     seal_and_sign(services, key)
     approve(ledger, incident)  # lands after the verification waited for the seals
 
-    whole = verify_store(ledger.recorder, read_models, public_key_of(key))
+    whole = verify_store(ledger.recorder, read_models, {public_key_of(key)})
     one = verify_stored_incident(ledger.recorder, read_models, incident)
-    bundle = verify_bundle(bundle_lines(ledger.recorder, read_models), public_key_of(key))
+    bundle = verify_bundle(bundle_lines(ledger.recorder, read_models), {public_key_of(key)})
 
     assert [(v.first_break, v.checked) for v in (whole, one, bundle)] == [(None, 2)] * 3
 
@@ -83,6 +83,6 @@ def test_a_bundle_verifies_when_the_log_is_sealed_and_signed_further_while_it_st
 
     approve(ledger, incident)
     seal_and_sign(services, key)
-    verdict = verify_bundle([*streamed, *lines], public_key_of(key))
+    verdict = verify_bundle([*streamed, *lines], {public_key_of(key)})
 
     assert (verdict.first_break, verdict.checked) == (None, 2)

@@ -7,7 +7,7 @@ itself). The attacker drops the append-only triggers first, as the tables' owner
 
 import random
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +19,15 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
-from app.audit import Break, public_key_of
+from app.audit import Break, Checkpoint, Verdict, public_key_of
 from app.audit_store import load_checkpoints, make_checkpoint, stored_events, verify_store
 from app.services import Services, build_services
 from app.settings import Settings
-from projections.seals import chain, event_seals
+from projections.seals import chain, checkpoints, event_seals
 from tests.scenarios import full_incident
 
 KEY = Ed25519PrivateKey.generate()
-TRUSTED = public_key_of(KEY)
+TRUSTED = {public_key_of(KEY)}
 
 
 @dataclass
@@ -50,13 +50,14 @@ class Store:
             conn.commit()
             return list(found)
 
-    def verify(self) -> Break | None:
+    def verify(self, kept: Iterable[Checkpoint] = ()) -> Break | None:
+        return self.verdict(kept).first_break
+
+    def verdict(self, kept: Iterable[Checkpoint] = ()) -> Verdict:
         """As the API and the command line do: seal up to the head (whatever the log holds
         then), then verify the sealed log."""
         self.services.catch_up_seals()
-        return verify_store(
-            self.services.ledger.recorder, self.services.read_models, TRUSTED
-        ).first_break
+        return verify_store(self.services.ledger.recorder, self.services.read_models, TRUSTED, kept)
 
     def positions(self) -> list[int]:
         return [row[0] for row in self.sql("SELECT {position} FROM {table} ORDER BY {position}")]
@@ -206,6 +207,28 @@ def test_events_removed_from_the_end_with_their_seals_show_against_the_services_
         tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
 
     assert tampered.verify() == Break(newest[-1], "the log ends before a signed checkpoint")
+
+
+def test_events_removed_from_the_end_with_their_seals_and_checkpoints_show_against_one_kept_apart(
+    tampered: Store,
+) -> None:
+    """Deleting the stored checkpoints too leaves the log vouched for by nothing, and the
+    checkpoint the auditor kept elsewhere names the end that was cut."""
+    [kept] = load_checkpoints(tampered.services.read_models)
+    newest = tampered.positions()[-3:]
+    assert newest[-1] == kept.position
+    with tampered.services.read_models.begin() as conn:
+        conn.execute(sa.delete(event_seals).where(event_seals.c.position.in_(newest)))
+        conn.execute(sa.delete(checkpoints))
+    for position in newest:
+        tampered.sql("DELETE FROM {table} WHERE {position} = ?", position)
+
+    stored_only = tampered.verdict()
+
+    assert (stored_only.first_break, stored_only.signed_up_to) == (None, None)
+    assert tampered.verify([kept]) == Break(
+        kept.position, "the log ends before a signed checkpoint"
+    )
 
 
 def test_changing_an_old_event_and_resealing_everything_after_it_is_caught_by_the_checkpoint(

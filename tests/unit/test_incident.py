@@ -277,6 +277,118 @@ def test_kenosha_iv_c_2_involvement_is_recorded_for_the_officer_in_charge_too() 
     assert names(incident)[-1] == "InvolvementRecorded"
 
 
+LT_ORTIZ = Officer("Lt. Ortiz", "77", "KCSD", "lieutenant")
+PATEL = Officer("Deputy Patel", "D-7", "KCSD")
+
+
+def unnamed_units() -> Incident:
+    """KCSD commits three officers and names one (D-0), under Lt. Ortiz."""
+    incident = approved()
+    line = (ResourceLine("patrol_officer", 3),)
+    named = (Officer("Deputy 0", "D-0", "KCSD"),)
+    answer = ResponseDetails(Decision.PARTIALLY_ACCEPTED, "spare", line, named, LT_ORTIZ)
+    incident.respond(1, answer, KCSD, T0, BOOK)
+    return incident
+
+
+def test_kenosha_iv_c_1_the_agency_asked_names_its_officers_after_the_response() -> None:
+    incident = unnamed_units()
+    incident.collect_events()
+
+    incident.name_officers(1, (PATEL,), KCSD, T0 + timedelta(minutes=5))
+    incident.record_involvement(1, "D-7", "held the line", "", KCSD, T0 + timedelta(minutes=6))
+
+    named, _ = incident.collect_events()
+    assert isinstance(named, Incident.OfficersNamed)
+    assert (named.number, named.officers, named.actor) == (1, (PATEL,), KCSD)
+    assert incident.requests[1].officers["D-7"] == PATEL
+    assert incident.requests[1].deployed.badges == {"D-0", "D-7"}
+
+
+def test_an_officer_named_later_is_recalled_like_one_the_response_named() -> None:
+    incident = unnamed_units()
+    incident.name_officers(1, (PATEL,), KCSD, T0)
+
+    incident.recall(1, Withdrawal(badges=("D-7",)), KCSD, T0, BOOK)
+
+    assert incident.requests[1].deployed.badges == {"D-0"}
+
+
+def named_by(actor: Actor, *officers: Officer) -> Any:
+    return lambda i: i.name_officers(1, officers, actor, T0)
+
+
+def officers(count: int) -> tuple[Officer, ...]:
+    return tuple(Officer(f"Deputy {n}", f"N-{n}", "KCSD") for n in range(count))
+
+
+def declined(incident: Incident) -> Incident:
+    incident.respond(1, response(Decision.DECLINED), KCSD, T0, BOOK)
+    return incident
+
+
+def recalled(incident: Incident) -> Incident:
+    incident.recall(1, Withdrawal(everything=True), KCSD, T0, BOOK)
+    return incident
+
+
+def closed(incident: Incident) -> Incident:
+    incident.close_incident("done", True, KPD, T0)
+    return incident
+
+
+@pytest.mark.parametrize(
+    ("incident", "error", "command"),
+    [
+        (unnamed_units, NotAuthorized, named_by(KPD, PATEL)),
+        (unnamed_units, NotAuthorized, named_by(KCSD, Officer("Ofc. Reyes", "P-7", "PPPD"))),
+        (approved, RuleViolation, named_by(KCSD, PATEL)),
+        (lambda: declined(approved()), RuleViolation, named_by(KCSD, PATEL)),
+        (unnamed_units, InvalidCommand, named_by(KCSD)),
+        (unnamed_units, RuleViolation, named_by(KCSD, Officer("Deputy 0", "D-0", "KCSD"))),
+        (unnamed_units, RuleViolation, named_by(KCSD, LT_ORTIZ)),
+        (unnamed_units, InvalidCommand, named_by(KCSD, PATEL, PATEL)),
+        (unnamed_units, InvalidCommand, named_by(KCSD, *officers(3))),
+        (lambda: recalled(unnamed_units()), RuleViolation, named_by(KCSD, PATEL)),
+        (lambda: closed(unnamed_units()), IncidentAlreadyClosed, named_by(KCSD, PATEL)),
+    ],
+    ids=[
+        "by the requesting agency",
+        "another agency's officer",
+        "before the response",
+        "under a decline",
+        "nobody",
+        "a badge the response named",
+        "the officer in charge",
+        "the same badge twice",
+        "more than the units without a name",
+        "after everything was recalled",
+        "after close",
+    ],
+)
+def test_officers_are_named_only_by_the_agency_asked_for_units_it_committed_once_each(
+    incident: Any, error: type[Exception], command: Any
+) -> None:
+    refuses(incident(), error, command)
+
+
+@pytest.mark.parametrize(
+    ("incident", "status"), [(approved, "approved"), (lambda: declined(approved()), "declined")]
+)
+def test_a_request_that_sent_nobody_says_so_when_officers_are_named(
+    incident: Any, status: str
+) -> None:
+    with pytest.raises(RuleViolation, match=f"request 1 is {status}; nobody was sent"):
+        named_by(KCSD, PATEL)(incident())
+
+
+def test_names_fill_the_committed_units_without_one_and_no_more() -> None:
+    incident = unnamed_units()
+    incident.name_officers(1, officers(2), KCSD, T0)
+
+    refuses(incident, InvalidCommand, named_by(KCSD, PATEL))
+
+
 def test_a_third_agency_cannot_record_involvement() -> None:
     incident = deployed()
     incident.request_assistance(ask("PPPD"), KPD, T0, BOOK)
@@ -370,8 +482,9 @@ def test_a_correction_is_dated_no_earlier_than_the_fact_it_corrects(
 
 
 def test_replaying_the_events_rebuilds_the_same_state() -> None:
-    incident = deployed()
-    incident.recall(1, Withdrawal(badges=("D-1",)), KCSD, T0, BOOK)
+    incident = unnamed_units()
+    incident.name_officers(1, (PATEL,), KCSD, T0)
+    incident.recall(1, Withdrawal(badges=("D-0",)), KCSD, T0, BOOK)
     events = incident.collect_events()
 
     rebuilt = reduce(lambda state, event: event.mutate(state), events, None)

@@ -4,6 +4,7 @@ order. Refused a second before, naming that step and its time; recorded at the s
 Profiles are the built-in ones (Kenosha owes a notice for each request)."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import reduce
 
@@ -12,7 +13,7 @@ import pytest
 from domain.corrections import Correctable
 from domain.errors import InvalidCommand
 from domain.incident import Incident
-from domain.values import Actor, Decision, ResponseDetails, Withdrawal
+from domain.values import Actor, Decision, Officer, ResourceLine, ResponseDetails, Withdrawal
 from tests.unit.test_prior_approval import BOOK, KCSD, T0, ask, opened, sent
 
 H = timedelta(hours=1)
@@ -21,11 +22,12 @@ PPPD = Actor("PPPD", "Sgt. Holt", "sergeant", "31")
 
 
 def timeline(*then: Callable[[Incident], None]) -> Incident:
-    """Opened at T0 asking KCSD, which answers an hour later; PPPD is asked at T0+2h and
-    Racine at T0+3h, that request approved at T0+4h; then the given steps. Rebuilt from its
-    events, as a load does."""
+    """Opened at T0 asking KCSD, which answers an hour later (one of its three units without
+    a name); PPPD is asked at T0+2h and Racine at T0+3h, that request approved at T0+4h;
+    then the given steps. Rebuilt from its events, as a load does."""
     incident = opened(KPD, ask("KCSD"))
-    incident.respond(1, sent("KCSD"), KCSD, T0 + H, BOOK)
+    three = (ResourceLine("patrol_officer", 3),)
+    incident.respond(1, replace(sent("KCSD"), resources=three), KCSD, T0 + H, BOOK)
     incident.request_assistance(ask("PPPD"), KPD, T0 + 2 * H, BOOK)
     incident.request_assistance(ask("RACINE-PD"), KPD, T0 + 3 * H, BOOK)
     incident.approve(3, KPD, T0 + 4 * H, BOOK)
@@ -64,6 +66,11 @@ STEPS: dict[str, tuple[Step, datetime, str]] = {
     ),
     "release": (
         lambda i, at: i.release(1, Withdrawal(everything=True), KPD, at),
+        T0 + H,
+        "request 1 was answered",
+    ),
+    "naming officers": (
+        lambda i, at: i.name_officers(1, (Officer("Officer 9", "KCSD-9", "KCSD"),), KCSD, at),
         T0 + H,
         "request 1 was answered",
     ),
@@ -109,6 +116,7 @@ LATEST: dict[str, Callable[[Incident], None]] = {
     "cancellation": lambda i: i.cancel(2, "x", KPD, LATER),
     "notice": lambda i: i.fulfil(2, (), "told", KPD, LATER),
     "correction": lambda i: i.correct(Correctable.NATURE, None, "riot", "typo", KPD, LATER),
+    "naming": lambda i: i.name_officers(1, (Officer("Officer 9", "KCSD-9", "KCSD"),), KCSD, LATER),
 }
 
 
