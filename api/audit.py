@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import NoResultFound
 
-from api.deps import MAX_POSITION, Auditor, Ledger, ServicesDep, StateAuditor, check_written
+from api.deps import (
+    MAX_POSITION,
+    Auditor,
+    DepartmentNames,
+    Ledger,
+    ServicesDep,
+    StateAuditor,
+    check_written,
+)
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from api.schemas.reads import (
@@ -81,6 +89,7 @@ def as_of(
     auditor: Auditor,
     ledger: Ledger,
     s: ServicesDep,
+    names: DepartmentNames,
     version: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     position: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     recorded_at: Moment | None = None,
@@ -136,8 +145,8 @@ def as_of(
     }
     return AsOf(
         incident=IncidentRead.model_validate(incident),
-        summary=SummaryReport.model_validate(reports.summary_report(rows)),
-        full=FullReport.model_validate(reports.full_report(rows)),
+        summary=SummaryReport.model_validate(reports.summary_report(rows, names)),
+        full=FullReport.model_validate(reports.full_report(rows, names)),
         late_entries=late,
     )
 

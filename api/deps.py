@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Protocol
@@ -49,6 +50,14 @@ async def ledger(s: ServicesDep) -> MutualAidLedger:
 
 
 Ledger = Annotated[MutualAidLedger, Depends(ledger)]
+
+
+def department_names(ledger: Ledger) -> Mapping[str, str]:
+    return ledger.directory.names()
+
+
+# The directory's agency names by code, which the Kenosha reports give beside each code.
+DepartmentNames = Annotated[Mapping[str, str], Depends(department_names)]
 
 
 async def authenticated(

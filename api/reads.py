@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Reader, ReadModels, ServicesDep, VisibleIncident
+from api.deps import DepartmentNames, Reader, ReadModels, ServicesDep, VisibleIncident
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment, RoleFilter
 from api.schemas.reads import (
@@ -87,15 +87,15 @@ async def get_incident(rows: VisibleIncident, response: Response) -> IncidentRea
 
 
 @router.get("/{incident_id}/reports/summary")
-async def summary_report(rows: VisibleIncident) -> SummaryReport:
+async def summary_report(rows: VisibleIncident, names: DepartmentNames) -> SummaryReport:
     """Kenosha 2.1 IV.B: the summary every mutual aid request must be reported with."""
-    return SummaryReport.model_validate(reports.summary_report(rows))
+    return SummaryReport.model_validate(reports.summary_report(rows, names))
 
 
 @router.get("/{incident_id}/reports/full")
-async def full_report(rows: VisibleIncident) -> FullReport:
+async def full_report(rows: VisibleIncident, names: DepartmentNames) -> FullReport:
     """Kenosha 2.1 IV.C: the summary plus every officer, department and involvement."""
-    return FullReport.model_validate(reports.full_report(rows))
+    return FullReport.model_validate(reports.full_report(rows, names))
 
 
 def encode_cursor(last: IncidentSummaryRead) -> str:

@@ -1,8 +1,9 @@
 """The agencies the service knows, each with the policy profile it works under."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 from domain.errors import DomainError
 from domain.policy import PolicyProfile
@@ -25,6 +26,7 @@ class Agency:
 class Directory:
     def __init__(self, agencies: Iterable[Agency], profiles: Iterable[PolicyProfile]) -> None:
         self._agencies = {agency.code: agency for agency in agencies}
+        self._names = MappingProxyType({a.code: a.name for a in self._agencies.values()})
         self._versions: dict[str, list[PolicyProfile]] = {}
         for profile in sorted(profiles, key=lambda p: p.version):
             self._versions.setdefault(profile.policy_id, []).append(profile)
@@ -40,6 +42,10 @@ class Directory:
 
     def agencies(self) -> list[Agency]:
         return sorted(self._agencies.values(), key=lambda a: a.code)
+
+    def names(self) -> Mapping[str, str]:
+        """Each agency's name by its code."""
+        return self._names
 
     def profile_for(self, code: str, on: date) -> PolicyProfile:
         """The newest version of the agency's profile in effect on the given day."""

@@ -14,7 +14,7 @@ the committed units no officer is named for, so a report without names reads as 
 rather than as nobody sent.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +22,11 @@ from projections.queries import IncidentRows, Row
 from projections.tables import IN_CHARGE
 
 OUTCOME_PENDING = "Incident still open; no outcome recorded yet."
+# Agency code to the department's name (IV.B.4 and IV.C.1 name departments; the rows keep codes).
+Departments = Mapping[str, str]
 
 
-def summary_report(rows: IncidentRows) -> dict[str, Any]:
+def summary_report(rows: IncidentRows, departments: Departments) -> dict[str, Any]:
     incident = rows.incident
     requested_at, requested_by = first_request(rows)
     return {
@@ -32,9 +34,9 @@ def summary_report(rows: IncidentRows) -> dict[str, Any]:
         "requested_at": requested_at,
         "case_number": incident["case_number"],
         "nature_of_incident": incident["nature"],
-        "requestor": requestor(requested_by),
+        "requestor": requestor(requested_by, departments),
         "basis_for_decisions": [decision_basis(r) for r in rows.requests],
-        "responses": [response_made(r) for r in rows.requests],
+        "responses": [response_made(r, departments) for r in rows.requests],
         "outcome": incident["outcome"] or OUTCOME_PENDING,
         "status": incident["status"],
         "closed_at": incident["closed_at"],
@@ -45,10 +47,10 @@ def summary_report(rows: IncidentRows) -> dict[str, Any]:
     }
 
 
-def full_report(rows: IncidentRows) -> dict[str, Any]:
+def full_report(rows: IncidentRows, departments: Departments) -> dict[str, Any]:
     return {
-        **summary_report(rows),
-        "officers": [officer_entry(o) for o in rows.officers],
+        **summary_report(rows, departments),
+        "officers": [officer_entry(o, departments) for o in rows.officers],
         "officer_names": [names_given(r, rows.officers) for r in rows.requests if r["committed"]],
         "withdrawals": [withdrawal_entry(w) for w in rows.withdrawals],
     }
@@ -63,8 +65,9 @@ def first_request(rows: IncidentRows) -> tuple[datetime, dict[str, Any]]:
     return first["requested_at"], first["requested_by"]
 
 
-def requestor(actor: dict[str, Any]) -> dict[str, Any]:
-    return {**actor, "department": actor["agency"]}
+def requestor(actor: dict[str, Any], departments: Departments) -> dict[str, Any]:
+    agency = actor["agency"]
+    return {**actor, "department": agency, "department_name": departments.get(agency)}
 
 
 def decision_basis(request: Row) -> dict[str, Any]:
@@ -76,14 +79,14 @@ def decision_basis(request: Row) -> dict[str, Any]:
     }
 
 
-def response_made(request: Row) -> dict[str, Any]:
+def response_made(request: Row, departments: Departments) -> dict[str, Any]:
     return {
         "request_number": request["number"],
         "agency": request["agency"],
         "status": request["status"],
         "requested": request["resources"],
         "requested_at": request["requested_at"],
-        "requested_by": requestor(request["requested_by"]),
+        "requested_by": requestor(request["requested_by"], departments),
         "committed": request["committed"] or [],
         "still_deployed": [
             {"resource": r, "quantity": q} for r, q in sorted(request["deployed"].items())
@@ -124,13 +127,14 @@ def obligation_entry(obligation: Row) -> dict[str, Any]:
     }
 
 
-def officer_entry(officer: Row) -> dict[str, Any]:
+def officer_entry(officer: Row, departments: Departments) -> dict[str, Any]:
     return {
         "request_number": officer["number"],
         "name": officer["name"],
         "badge": officer["badge"],
         "rank": officer["rank"],
         "department": officer["agency"],
+        "department_name": departments.get(officer["agency"]),
         "status": officer["status"],
         "involvement": officer["involvement"],
     }

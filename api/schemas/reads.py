@@ -158,6 +158,9 @@ class History(BaseModel):
 
 class Requestor(ActorOut):
     department: str
+    department_name: str | None = Field(
+        description="The department's name in the directory (null for one outside it)."
+    )
 
 
 class DecisionBasis(BaseModel):
@@ -237,6 +240,9 @@ class OfficerEntry(BaseModel):
     badge: str
     rank: str | None
     department: str
+    department_name: str | None = Field(
+        description="The department's name in the directory (null for one outside it)."
+    )
     status: str
     involvement: list[InvolvementNote]
 

@@ -10,6 +10,8 @@ from projections import incident_view
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
 
+KENOSHA_PD = "Kenosha Police Department"
+KENOSHA_SHERIFF = "Kenosha County Sheriff's Department"
 KPD_SERGEANT = {
     "agency": "KPD",
     "name": "Sgt. Dana Ruiz",
@@ -144,7 +146,7 @@ EXPECTED_SUMMARY: dict[str, Any] = {
     "requested_at": "2026-11-01T02:00:00Z",
     "case_number": "K-2026-0001",
     "nature_of_incident": "Civil disturbance downtown",
-    "requestor": {**KPD_SERGEANT, "department": "KPD"},
+    "requestor": {**KPD_SERGEANT, "department": "KPD", "department_name": KENOSHA_PD},
     "basis_for_decisions": [
         {
             "request_number": 1,
@@ -167,7 +169,7 @@ EXPECTED_SUMMARY: dict[str, Any] = {
             "status": "partially_accepted",
             "requested": [{"resource": "patrol_officer", "quantity": 4}],
             "requested_at": "2026-11-01T02:00:00Z",
-            "requested_by": {**KPD_SERGEANT, "department": "KPD"},
+            "requested_by": {**KPD_SERGEANT, "department": "KPD", "department_name": KENOSHA_PD},
             "committed": [{"resource": "patrol_officer", "quantity": 2}],
             "still_deployed": [],
             "approved_by": KPD_SERGEANT,
@@ -188,7 +190,7 @@ EXPECTED_SUMMARY: dict[str, Any] = {
                 {"resource": "k9_unit", "quantity": 1},
             ],
             "requested_at": "2026-11-01T02:10:00Z",
-            "requested_by": {**KPD_SERGEANT, "department": "KPD"},
+            "requested_by": {**KPD_SERGEANT, "department": "KPD", "department_name": KENOSHA_PD},
             "committed": [
                 {"resource": "k9_unit", "quantity": 1},
                 {"resource": "patrol_officer", "quantity": 2},
@@ -273,6 +275,7 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
             "badge": "77",
             "rank": "lieutenant",
             "department": "KCSD",
+            "department_name": KENOSHA_SHERIFF,
             "status": "in_charge",
             "involvement": [],
         },
@@ -282,6 +285,7 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
             "badge": "D-101",
             "rank": "deputy",
             "department": "KCSD",
+            "department_name": KENOSHA_SHERIFF,
             "status": "released",
             "involvement": [
                 {
@@ -298,6 +302,7 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
             "badge": "D-102",
             "rank": "deputy",
             "department": "KCSD",
+            "department_name": KENOSHA_SHERIFF,
             "status": "recalled",
             "involvement": [],
         },
@@ -307,6 +312,7 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
             "badge": "P-7",
             "rank": "officer",
             "department": "PPPD",
+            "department_name": "Village of Pleasant Prairie Police Department",
             "status": "released",
             "involvement": [],
         },
@@ -316,6 +322,7 @@ EXPECTED_FULL_EXTRA: dict[str, Any] = {
             "badge": "P-8",
             "rank": "k9 handler",
             "department": "PPPD",
+            "department_name": "Village of Pleasant Prairie Police Department",
             "status": "released",
             "involvement": [],
         },

@@ -7,7 +7,14 @@ from typing import Any
 from tests.api import bodies
 from tests.api.conftest import Cad, Service
 
-RUIZ = {**bodies.actor(), "agency": "KPD", "roles": [], "department": "KPD"}
+KENOSHA_PD = "Kenosha Police Department"
+RUIZ = {
+    **bodies.actor(),
+    "agency": "KPD",
+    "roles": [],
+    "department": "KPD",
+    "department_name": KENOSHA_PD,
+}
 MOSS = bodies.actor("Lt. Carla Moss", "lieutenant", "300")
 FOUR = [{"resource": "patrol_officer", "quantity": 4}]
 
@@ -49,7 +56,13 @@ def test_kenosha_iv_b_1_and_4_each_request_shows_when_and_by_whom_it_was_made(
     whole = kpd.get(path, min_position=position).json()
     asked_later = pppd.get(path, min_position=position).json()
 
-    moss = {**MOSS, "agency": "KPD", "roles": [], "department": "KPD"}
+    moss = {
+        **MOSS,
+        "agency": "KPD",
+        "roles": [],
+        "department": "KPD",
+        "department_name": KENOSHA_PD,
+    }
     made = [(r["requested_at"], r["requested_by"]) for r in whole["responses"]]
     assert made == [("2026-11-01T02:00:00Z", RUIZ), ("2026-11-01T05:00:00Z", moss)]
     assert (whole["requested_at"], whole["requestor"]) == ("2026-11-01T02:00:00Z", RUIZ)

@@ -6,6 +6,8 @@ from typing import Any
 from projections.queries import IncidentRows, narrowed
 from projections.reports import OUTCOME_PENDING, full_report, summary_report
 
+KPD = "Kenosha Police Department"
+NAMES = {"KPD": KPD, "KCSD": "Kenosha County Sheriff's Department"}
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=3)
 SERGEANT = {"agency": "KPD", "name": "Sgt. Ruiz", "rank": "sergeant", "badge": "412", "roles": []}
@@ -95,11 +97,11 @@ def two_requests() -> IncidentRows:
 
 
 def test_an_open_incident_says_its_outcome_is_pending() -> None:
-    assert summary_report(rows())["outcome"] == OUTCOME_PENDING
+    assert summary_report(rows(), NAMES)["outcome"] == OUTCOME_PENDING
 
 
 def test_the_summary_carries_every_item_of_kenosha_iv_b() -> None:
-    report = summary_report(rows("Dispersed"))
+    report = summary_report(rows("Dispersed"), NAMES)
 
     assert report["requested_at"] == T0  # IV.B.1
     assert report["case_number"] == "K-1"  # IV.B.2
@@ -114,7 +116,7 @@ def test_the_summary_carries_every_item_of_kenosha_iv_b() -> None:
 def test_the_summary_shows_what_is_still_owed_and_any_exception() -> None:
     exception = {"kind": "emergency", "justification": "shots fired", "rule": RULE}
 
-    report = summary_report(rows(requests=[request(request_exception=exception)]))
+    report = summary_report(rows(requests=[request(request_exception=exception)]), NAMES)
 
     assert report["open_obligations"] == 1
     assert report["obligations"][0]["outstanding"] == ["Chief of Police"]
@@ -122,9 +124,12 @@ def test_the_summary_shows_what_is_still_owed_and_any_exception() -> None:
 
 
 def test_the_full_report_adds_each_officer_department_and_involvement() -> None:
-    report = full_report(rows())
+    report = full_report(rows(), NAMES)
 
-    assert report["officers"][0]["department"] == "KCSD"  # IV.C.1
+    assert (report["officers"][0]["department"], report["officers"][0]["department_name"]) == (
+        "KCSD",
+        "Kenosha County Sheriff's Department",
+    )  # IV.C.1
     assert report["officers"][0]["involvement"] == [{"involvement": "held the line"}]  # IV.C.2
     assert report["responses"][0]["still_deployed"] == [
         {"resource": "patrol_officer", "quantity": 2}
@@ -132,28 +137,28 @@ def test_the_full_report_adds_each_officer_department_and_involvement() -> None:
 
 
 def test_kenosha_iv_b_1_and_4_each_request_has_its_own_date_time_and_requestor() -> None:
-    report = summary_report(two_requests())
+    report = summary_report(two_requests(), NAMES)
 
     made = [(r["requested_at"], r["requested_by"]) for r in report["responses"]]
     assert made == [
-        (T0, {**SERGEANT, "department": "KPD"}),
-        (LATER, {**LIEUTENANT, "department": "KPD"}),
+        (T0, {**SERGEANT, "department": "KPD", "department_name": KPD}),
+        (LATER, {**LIEUTENANT, "department": "KPD", "department_name": KPD}),
     ]
     assert (report["requested_at"], report["requestor"]["name"]) == (T0, "Sgt. Ruiz")
 
 
 def test_kenosha_iv_b_1_and_4_the_agency_asked_later_reads_its_own_request() -> None:
-    report = summary_report(narrowed(two_requests(), "PPPD"))
+    report = summary_report(narrowed(two_requests(), "PPPD"), NAMES)
 
     assert report["requested_at"] == LATER
-    assert report["requestor"] == {**LIEUTENANT, "department": "KPD"}
+    assert report["requestor"] == {**LIEUTENANT, "department": "KPD", "department_name": KPD}
 
 
 def test_an_activity_report_asks_nobody_and_gives_when_and_by_whom_it_was_opened() -> None:
-    report = summary_report(rows(requests=[], officers=[]))
+    report = summary_report(rows(requests=[], officers=[]), NAMES)
 
     assert report["requested_at"] == T0
-    assert report["requestor"] == {**SERGEANT, "department": "KPD"}
+    assert report["requestor"] == {**SERGEANT, "department": "KPD", "department_name": KPD}
 
 
 def test_kenosha_iv_c_1_committed_units_no_officer_is_named_for_are_counted() -> None:
@@ -161,7 +166,7 @@ def test_kenosha_iv_c_1_committed_units_no_officer_is_named_for_are_counted() ->
     four = [{"resource": "patrol_officer", "quantity": 4}]
     boss = officer(name="Sgt. Boss", badge="S-1", status="in_charge", involvement=[])
 
-    report = full_report(rows(requests=[request(committed=four)], officers=[boss]))
+    report = full_report(rows(requests=[request(committed=four)], officers=[boss]), NAMES)
 
     assert report["officer_names"] == [
         {
@@ -178,5 +183,12 @@ def test_a_request_whose_officers_are_all_named_or_that_committed_nothing_lacks_
     both = rows(officers=[officer(), officer(badge="D-2", status="recalled")])
     declined = rows(requests=[request(status="declined", committed=[])], officers=[])
 
-    assert full_report(both)["officer_names"][0]["units_not_named"] == 0
-    assert full_report(declined)["officer_names"] == []
+    assert full_report(both, NAMES)["officer_names"][0]["units_not_named"] == 0
+    assert full_report(declined, NAMES)["officer_names"] == []
+
+
+def test_a_department_outside_the_directory_has_no_name() -> None:
+    """Alsip 205.3.1: activity may be reported in a jurisdiction the directory lacks."""
+    report = full_report(rows(officers=[officer(agency="ELSEWHERE-PD")]), NAMES)
+
+    assert report["officers"][0]["department_name"] is None
