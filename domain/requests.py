@@ -136,9 +136,11 @@ class AssistanceRequest:
         """Kenosha IV.C.1: officers named after the response, as it could have named them.
         Only under a commitment (a decline sent nobody); each officer named once (Minneapolis),
         so a badge named already, the officer in charge's too, is refused; no more officers
-        than the committed units still lacking a name (the full report's units_not_named: a
-        unit is one officer at most, equipment none); and while the detail is deployed, since
-        the officers join it and only a recall or release sends them home (Minneapolis)."""
+        than the units deployed without a name (Deployment.units: a unit is one officer at
+        most), counted on scene rather than as committed, so units recalled before the naming
+        are not named; and while the detail is deployed, since the officers join it and only a
+        recall or release sends them home (Minneapolis). Withdrawals keep a unit per officer
+        named, so this also keeps the officers named within the units committed."""
         self.check_sent()
         if not officers:
             raise InvalidCommand("name at least one officer")
@@ -152,11 +154,10 @@ class AssistanceRequest:
         again = sorted(self.named().intersection(badges))
         if again:
             raise RuleViolation(f"already named under request {self.number}: {', '.join(again)}")
-        committed = self.response.resources if self.response else ()
-        unnamed = sum(line.quantity for line in committed) - len(self.officers)
+        unnamed = self.deployed.unnamed_units()
         if len(officers) > unnamed:
             raise InvalidCommand(
-                f"request {self.number} has {max(unnamed, 0)} committed unit(s) without a "
+                f"request {self.number} has {max(unnamed, 0)} deployed unit(s) without a "
                 f"name; {len(officers)} officer(s) cannot be named"
             )
 
@@ -192,7 +193,14 @@ def check_response_matches_decision(asked: RequestDetails, response: ResponseDet
     if not response.resources:
         raise InvalidCommand(f"an {response.decision} response commits at least one resource")
     check_each_badge_once(officer.badge for officer in response.officers)
+    check_in_charge_is_one_person(response)
     requested, committed = totals(asked.resources), totals(response.resources)
+    if len(response.officers) > committed.total():
+        raise InvalidCommand(
+            f"{len(response.officers)} officers named on {committed.total()} committed "
+            "unit(s): a unit is one officer at most; commit a unit for each officer sent "
+            "(the officer in charge, unless also listed among them, needs none)"
+        )
     covers_all = all(committed[r] >= q for r, q in requested.items())
     if response.decision == Decision.ACCEPTED and not covers_all:
         raise InvalidCommand(
@@ -200,3 +208,19 @@ def check_response_matches_decision(asked: RequestDetails, response: ResponseDet
         )
     if response.decision == Decision.PARTIALLY_ACCEPTED and covers_all:
         raise InvalidCommand("this response commits everything asked; use accepted")
+
+
+def check_in_charge_is_one_person(response: ResponseDetails) -> None:
+    """The officer in charge may lead from among the officers sent: then one of them, on a
+    unit, as the incident view lists them (otherwise status in_charge, on no unit, never
+    withdrawn). A badge names one officer, so the same badge under two names is refused, or
+    the reports would name two people."""
+    in_charge = response.officer_in_charge
+    if in_charge is None:
+        return
+    for officer in response.officers:
+        if officer.badge == in_charge.badge and officer.name != in_charge.name:
+            raise InvalidCommand(
+                f"badge {officer.badge} is named both {in_charge.name!r} (in charge) and "
+                f"{officer.name!r}; a badge names one officer"
+            )

@@ -126,11 +126,24 @@ class Deployment:
     def is_empty(self) -> bool:
         return not +self.resources and not self.badges
 
+    def units(self) -> int:
+        """Units on scene. Resource kinds are free text and do not tell officers from
+        equipment, so any unit may be a named officer's: a unit is one officer at most (the
+        full report's units_not_named, Kenosha IV.C.1). Withdrawals and namings keep the
+        named officers deployed from outnumbering the units deployed."""
+        return (+self.resources).total()
+
+    def unnamed_units(self) -> int:
+        return self.units() - len(self.badges)
+
     def as_withdrawal(self, reason: str) -> Withdrawal:
         lines = tuple(ResourceLine(r, q) for r, q in sorted(self.resources.items()) if q > 0)
         return Withdrawal(lines, tuple(sorted(self.badges)), reason)
 
     def check_can_withdraw(self, withdrawal: Withdrawal) -> None:
+        """Never more than is deployed (Minneapolis); an officer named leaves with a unit, and
+        no officer named stays without one (see units). ``everything`` needs no check: it
+        withdraws every unit and every officer."""
         check_each_badge_once(withdrawal.badges)
         wanted = totals(withdrawal.resources)
         for resource, quantity in wanted.items():
@@ -141,6 +154,18 @@ class Deployment:
         missing = set(withdrawal.badges) - self.badges
         if missing:
             raise InvalidCommand(f"officers not deployed: {', '.join(sorted(missing))}")
+        units, leaving = wanted.total(), len(withdrawal.badges)
+        if leaving > units:
+            raise InvalidCommand(
+                f"{leaving} named officer(s) withdrawn with {units} unit(s): each officer "
+                "leaving takes a unit, so name the units that go with them"
+            )
+        staying, left = len(self.badges) - leaving, self.units() - units
+        if staying > left:
+            raise InvalidCommand(
+                f"this would leave {staying} named officer(s) deployed on {left} unit(s); "
+                "name the officers who leave"
+            )
 
     def withdraw(self, withdrawal: Withdrawal) -> None:
         self.resources.subtract(totals(withdrawal.resources))

@@ -249,8 +249,15 @@ class ResponseCreate(Command):
     decision: Decision
     facts: Text = Field(description="Facts on which the decision to supply or decline is based.")
     resources: Lines = []
-    officers: Annotated[list[OfficerIn], Field(max_length=500)] = []
-    officer_in_charge: OfficerIn | None = None
+    officers: Annotated[list[OfficerIn], Field(max_length=500)] = Field(
+        default=[],
+        description="Officers sent, no more than the units committed (a unit is one officer "
+        "at most).",
+    )
+    officer_in_charge: OfficerIn | None = Field(
+        default=None,
+        description="Needs no unit, unless also listed among the officers (under the same name).",
+    )
     emergency_justification: Text | None = Field(
         default=None, description="Responding without the usual approver (Alsip 205.3)."
     )
@@ -275,7 +282,8 @@ class ResponseCreate(Command):
 
 class WithdrawalCreate(Command):
     """Recall (by the agency asked) or release (by the requesting agency): name resources and
-    officers, or set ``everything``."""
+    officers, or set ``everything``. A unit is one officer at most: each officer named leaves
+    with a unit named, and no officer named may stay deployed without one."""
 
     resources: Lines = []
     officers: Annotated[list[Code], Field(max_length=500)] = []
@@ -300,7 +308,7 @@ class OfficersNamedCreate(Command):
 
     officers: Annotated[list[OfficerIn], Field(min_length=1, max_length=500)] = Field(
         description="Officers sent under the response whose names it did not give; no more "
-        "than the committed units still without a name."
+        "than the units deployed still without a name."
     )
 
     def named(self, agency: str) -> tuple[Officer, ...]:

@@ -118,6 +118,7 @@ def test_minneapolis_the_responding_official_may_recall_at_any_time(
     mpd = sqlite_service.cad("MPD-MN")
     assert respond(mpd, incident, person("chief")).status_code == 200
     recall = {
+        "resources": [{"resource": "patrol_officer", "quantity": 1}],
         "officers": ["MPD-MN-D-101"],
         "reason": "needed at home",
         "occurred_at": bodies.AFTER_RESPONSE,

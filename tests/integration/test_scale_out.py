@@ -93,7 +93,8 @@ class Cad:
         self.send("KPD", at + "/requests/1/approve", bodies.stamped(), f"{case}-approve")
         self.send("KCSD", at + "/requests/1/respond", bodies.respond_body(), f"{case}-respond")
         later = bodies.AFTER_RESPONSE
-        recall = bodies.stamped(later, officers=["D-102"], reason="needed")
+        one = [{"resource": "patrol_officer", "quantity": 1}]
+        recall = bodies.stamped(later, resources=one, officers=["D-102"], reason="needed")
         self.send("KCSD", at + "/requests/1/recall", recall, f"{case}-recall")
         note = bodies.stamped(later, involvement="held the line", observations="")
         self.send("KCSD", at + "/requests/1/officers/D-101/involvement", note, f"{case}-note")

@@ -82,9 +82,11 @@ def deployed() -> Incident:
     return incident
 
 
-def refuses(incident: Incident, error: type[Exception], command: Any) -> None:
+def refuses(
+    incident: Incident, error: type[Exception], command: Any, match: str | None = None
+) -> None:
     before = len(incident.pending_events)
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         command(incident)
     assert len(incident.pending_events) == before
 
@@ -278,6 +280,7 @@ def test_kenosha_iv_c_2_involvement_is_recorded_for_the_officer_in_charge_too() 
 
 
 LT_ORTIZ = Officer("Lt. Ortiz", "77", "KCSD", "lieutenant")
+ONE_UNIT = (ResourceLine("patrol_officer", 1),)
 PATEL = Officer("Deputy Patel", "D-7", "KCSD")
 
 
@@ -309,9 +312,10 @@ def test_an_officer_named_later_is_recalled_like_one_the_response_named() -> Non
     incident = unnamed_units()
     incident.name_officers(1, (PATEL,), KCSD, T0)
 
-    incident.recall(1, Withdrawal(badges=("D-7",)), KCSD, T0, BOOK)
+    incident.recall(1, Withdrawal(ONE_UNIT, ("D-7",)), KCSD, T0, BOOK)
 
     assert incident.requests[1].deployed.badges == {"D-0"}
+    assert incident.requests[1].deployed.resources["patrol_officer"] == 2
 
 
 def named_by(actor: Actor, *officers: Officer) -> Any:
@@ -484,7 +488,7 @@ def test_a_correction_is_dated_no_earlier_than_the_fact_it_corrects(
 def test_replaying_the_events_rebuilds_the_same_state() -> None:
     incident = unnamed_units()
     incident.name_officers(1, (PATEL,), KCSD, T0)
-    incident.recall(1, Withdrawal(badges=("D-0",)), KCSD, T0, BOOK)
+    incident.recall(1, Withdrawal(ONE_UNIT, ("D-0",)), KCSD, T0, BOOK)
     events = incident.collect_events()
 
     rebuilt = reduce(lambda state, event: event.mutate(state), events, None)

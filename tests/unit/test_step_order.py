@@ -45,6 +45,7 @@ def close(incident: Incident, at: datetime) -> None:
     incident.close_incident("done", True, KPD, at)
 
 
+ONE_UNIT = (ResourceLine("patrol_officer", 1),)
 STEPS: dict[str, tuple[Step, datetime, str]] = {
     "approval": (lambda i, at: i.approve(2, KPD, at, BOOK), T0 + 2 * H, "request 2 was made"),
     "response": (
@@ -60,7 +61,7 @@ STEPS: dict[str, tuple[Step, datetime, str]] = {
     ),
     "arrival": (lambda i, at: i.record_arrival(1, KCSD, at), T0 + H, "request 1 was answered"),
     "recall": (
-        lambda i, at: i.recall(1, Withdrawal(badges=("KCSD-0",)), KCSD, at, BOOK),
+        lambda i, at: i.recall(1, Withdrawal(ONE_UNIT, ("KCSD-0",)), KCSD, at, BOOK),
         T0 + H,
         "request 1 was answered",
     ),
@@ -110,8 +111,8 @@ def refused_before(incident: Incident, step: Step, earliest: datetime, follows: 
 LATER = T0 + 5 * H
 LATEST: dict[str, Callable[[Incident], None]] = {
     "arrival": lambda i: i.record_arrival(1, KCSD, LATER),
-    "recall": lambda i: i.recall(1, Withdrawal(badges=("KCSD-0",)), KCSD, LATER, BOOK),
-    "release": lambda i: i.release(1, Withdrawal(badges=("KCSD-0",), reason="x"), KPD, LATER),
+    "recall": lambda i: i.recall(1, Withdrawal(ONE_UNIT, ("KCSD-0",)), KCSD, LATER, BOOK),
+    "release": lambda i: i.release(1, Withdrawal(ONE_UNIT, ("KCSD-0",), reason="x"), KPD, LATER),
     "involvement": lambda i: i.record_involvement(1, "KCSD-0", "held the line", "", KCSD, LATER),
     "cancellation": lambda i: i.cancel(2, "x", KPD, LATER),
     "notice": lambda i: i.fulfil(2, (), "told", KPD, LATER),
@@ -132,7 +133,7 @@ def test_a_close_is_dated_no_earlier_than_the_incidents_latest_step_of_any_kind(
 
 def recalled_after_the_rest_was_released(incident: Incident) -> None:
     """Recalls and releases are not ordered among themselves: the latest counts."""
-    incident.recall(1, Withdrawal(badges=("KCSD-0",)), KCSD, LATER, BOOK)
+    incident.recall(1, Withdrawal(ONE_UNIT, ("KCSD-0",)), KCSD, LATER, BOOK)
     incident.release(1, Withdrawal(everything=True), KPD, LATER - H)
 
 
