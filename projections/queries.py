@@ -165,7 +165,9 @@ def page_query(
     opened_at, incident_id = (
         (p.opened_at, p.incident_id) if scoped else (c.opened_at, c.incident_id)
     )
-    query = sa.select(incidents)
+    owed = obligations_owed_to(p) if scoped else c.open_obligations
+    others = [column for column in incidents.c if column.name != "open_obligations"]
+    query = sa.select(*others, owed.label("open_obligations"))
     if scoped:
         query = query.join(parties, p.incident_id == c.incident_id)
         query = query.where(p.agency == sa.bindparam("agency"))
@@ -180,13 +182,15 @@ def page_query(
     if "opened_to" in given:
         query = query.where(opened_at < sa.bindparam("opened_to"))
     if open_obligations is not None:
-        owing = c.open_obligations > 0
+        owing = owed > 0
         query = query.where(owing if open_obligations else sa.not_(owing))
     if "overdue_before" in given:
         o = obligations.c
         before = sa.bindparam("overdue_before", type_=Stamp())
-        overdue = sa.select(o.incident_id).where(o.status == "open", o.created_at < before)
-        query = query.where(c.incident_id.in_(overdue))
+        overdue = sa.exists().where(
+            o.incident_id == c.incident_id, o.status == "open", o.created_at < before
+        )
+        query = query.where(overdue.where(concerning(p)) if scoped else overdue)
     if after:
         last = (
             sa.bindparam("after_opened_at", type_=Stamp()),
@@ -196,6 +200,31 @@ def page_query(
     return query.order_by(opened_at.desc(), incident_id.desc()).limit(
         sa.bindparam("limit", type_=sa.Integer())
     )
+
+
+def obligations_owed_to(p: Any) -> sa.ColumnElement[int]:
+    """The open obligations of the incident that concern the party row ``p`` (as narrowed
+    does): the incident's own count for its requester, a count of its own for an agency asked
+    (a review found the list telling an agency asked of obligations on other agencies'
+    requests, in the count and through the obligation filters)."""
+    o = obligations.c
+    own = (
+        sa.select(sa.func.count())
+        .where(o.incident_id == p.incident_id, o.status == "open", concerning(p))
+        .scalar_subquery()
+    )
+    return sa.case((p.role == "requester", incidents.c.open_obligations), else_=own)
+
+
+def concerning(p: Any) -> sa.ColumnElement[bool]:
+    """An obligation (of the enclosing query) concerns the party row ``p``: see concerns()."""
+    o, r = obligations.c, assistance_requests.c
+    asked = (
+        sa.exists()
+        .where(r.incident_id == o.incident_id, r.number == o.request_number, r.agency == p.agency)
+        .correlate_except(assistance_requests)  # the party row is the outermost query's
+    )
+    return sa.or_(p.role == "requester", o.party == p.agency, asked)
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,52 @@ def test_the_obligation_filters_page_through_what_is_owed_and_what_is_not(
     assert one_by_one(open_obligations=False) == settled
     # Every obligation was created on 1 November: all those still open are overdue.
     assert one_by_one(overdue_obligations=True) == owing
+
+
+def test_an_agency_asked_is_listed_with_its_own_obligations_only(service: Service) -> None:
+    """As the incident read narrows them (a review found the list counting, and filtering by,
+    the obligations on another agency's request): KPD asked the Sheriff, then Pleasant
+    Prairie, and settles what concerns Pleasant Prairie."""
+    kpd, kcsd, pppd = service.cad("KPD"), service.cad("KCSD"), service.cad("PPPD")
+    incident = opened(kpd, "K-O", "KCSD", "02:00")
+    asked = kpd.post(
+        f"/v1/incidents/{incident}/requests",
+        {**bodies.stamped("2026-11-01T02:05:00Z"), **bodies.request_fields("PPPD")},
+    )
+    assert asked.status_code == 201, asked.text
+    sheriff_owed = listed_as_read(service, incident, kcsd)
+    assert sheriff_owed > 0
+    assert listed_as_read(service, incident, pppd) > 0
+
+    for obligation in own_obligations(service, incident, pppd):
+        settled = kpd.post(
+            f"/v1/incidents/{incident}/obligations/{obligation['number']}/fulfil",
+            bodies.stamped("2026-11-01T02:10:00Z"),
+        )
+        assert settled.status_code == 200, settled.text
+
+    assert listed_as_read(service, incident, pppd) == 0
+    assert listed_as_read(service, incident, kcsd) == sheriff_owed
+    assert listed_as_read(service, incident, kpd) >= sheriff_owed
+
+
+def own_obligations(service: Service, incident: str, reader: Cad) -> list[Any]:
+    read = reader.get(f"/v1/incidents/{incident}", min_position=service.log_length()).json()
+    return [o for o in read["obligations"] if o["status"] == "open"]
+
+
+def listed_as_read(service: Service, incident: str, reader: Cad) -> int:
+    """The reader's open obligations on the incident, the same in its read, in its list and
+    in each obligation filter of the list; returned."""
+    owed = len(own_obligations(service, incident, reader))
+
+    def listed(**params: Any) -> list[Any]:
+        found = reader.get("/v1/incidents", min_position=service.log_length(), **params)
+        return [i for i in found.json()["items"] if i["incident_id"] == incident]
+
+    [item] = listed()
+    assert item["open_obligations"] == owed
+    assert len(listed(open_obligations=True)) == (owed > 0)
+    assert len(listed(open_obligations=False)) == (owed == 0)
+    assert len(listed(overdue_obligations=True)) == (owed > 0)
+    return owed
