@@ -1,16 +1,15 @@
 """The built-in status board: one page and the one read it draws from."""
 
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator
 
-from api.deps import DashboardReader, ReadModels
+from api.deps import DashboardReader, Now, ReadModels
 from api.problems import problem_responses
 from api.schemas.reads import Board
 from projections.board import board, window_start
@@ -47,14 +46,6 @@ Months = Annotated[
         description="How many months aid is counted over: this one and those before it.",
     ),
 ]
-
-
-async def clock() -> datetime:
-    """Now, as a dependency: a test sets the day its board is read on."""
-    return datetime.now(UTC)
-
-
-Now = Annotated[datetime, Depends(clock)]
 
 
 @router.get("/v1/board")

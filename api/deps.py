@@ -4,7 +4,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
@@ -259,6 +259,14 @@ def check_written(s: Services, position: int) -> None:
             "No event has been written at that position",
             f"the log ends before position {position}; send a position a write returned",
         )
+
+
+async def clock() -> datetime:
+    """Now, as a dependency: a test sets the moment its board or statistics are read at."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(clock)]
 
 
 # Reads open their own connection in the one worker thread FastAPI runs them in.

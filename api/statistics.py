@@ -1,12 +1,12 @@
 """Statistics of mutual aid given and received by the caller's agency over a period."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import DashboardReader, ReadModels
+from api.deps import DashboardReader, Now, ReadModels
 from api.problems import ApiProblem, problem_responses
 from api.schemas.commands import Moment
 from projections.queries import snapshot, statistics_rows
@@ -40,7 +40,7 @@ class Statistics(BaseModel):
 
 @router.get("/statistics")
 def statistics(
-    reader: DashboardReader, engine: ReadModels, start: Moment, end: Moment
+    reader: DashboardReader, engine: ReadModels, now: Now, start: Moment, end: Moment
 ) -> Statistics:
     """Requests made and received in [start, end), their decisions, officers and resources
     sent and received, officer-hours, and median and 90th percentile minutes from request to
@@ -50,8 +50,7 @@ def statistics(
     agency = reader.agency
     with snapshot(engine) as conn:
         rows = statistics_rows(conn, agency, start, end)
-    until = min(end, datetime.now(UTC))
     found: dict[str, Any] = agency_statistics(
-        agency, rows.requests, rows.officers, rows.withdrawn_at, until
+        agency, rows.requests, rows.officers, rows.withdrawn_at, now
     )
     return Statistics(agency=agency, start=start, end=end, **found)

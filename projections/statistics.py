@@ -1,8 +1,10 @@
 """Mutual aid given and received by one agency over a period, from read-model rows.
 
-A request counts in the period when it was made in it. Officer-hours run from arrival (or,
-without one, from the response) until the officer was recalled or released, or the end of the
-period for those still out.
+A request counts in the period when it was made in it, and so does every hour of its officers:
+officer-hours run from arrival (or, without one, from the response) until the officer was
+recalled or released, or until now for those still out, past the period's end too. Cut at
+the end, a deployment that ran into the next period was counted in neither (a review found a
+month's hours lost that way); counted whole, the periods add up.
 """
 
 from collections import Counter
@@ -27,7 +29,7 @@ def agency_statistics(
     requests: Sequence[Row],
     officers: Sequence[Row],
     withdrawn_at: dict[tuple[Any, int, str], datetime],
-    until: datetime,
+    now: datetime,
 ) -> dict[str, Any]:
     made = [r for r in requests if r["requesting_agency"] == agency]
     received = [r for r in requests if r["agency"] == agency]
@@ -41,7 +43,7 @@ def agency_statistics(
         "resources_received": committed(made),
         "resources_sent": committed(received),
         "officer_hours_sent": officer_hours(
-            [o for o in officers if o["agency"] == agency], requests, withdrawn_at, until
+            [o for o in officers if o["agency"] == agency], requests, withdrawn_at, now
         ),
         "minutes_from_request": {
             name: percentiles(minutes(made, column)) for name, column in DURATIONS.items()
@@ -66,15 +68,15 @@ def officer_hours(
     sent: Iterable[Row],
     requests: Sequence[Row],
     withdrawn_at: dict[tuple[Any, int, str], datetime],
-    until: datetime,
+    now: datetime,
 ) -> float:
     by_key = {(r["incident_id"], r["number"]): r for r in requests}
     seconds = 0.0
     for officer in sent:
         request = by_key[(officer["incident_id"], officer["number"])]
         start = request["arrived_at"] or request["responded_at"]
-        end = withdrawn_at.get((officer["incident_id"], officer["number"], officer["badge"]), until)
-        seconds += max((min(end, until) - start).total_seconds(), 0.0)
+        end = withdrawn_at.get((officer["incident_id"], officer["number"], officer["badge"]), now)
+        seconds += max((end - start).total_seconds(), 0.0)
     return round(seconds / 3600, 2)
 
 

@@ -6,7 +6,7 @@ from typing import Any, cast
 import pytest
 from fastapi import FastAPI
 
-from api.board import clock
+from api.deps import clock
 from projections import board
 from tests.api import bodies
 from tests.api.conftest import Cad, Service

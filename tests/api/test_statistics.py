@@ -5,8 +5,11 @@ import random
 import statistics as stats
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from fastapi import FastAPI
+
+from api.deps import clock
 from app.ledger import Context, MutualAidLedger
 from domain.incident import Incident
 from domain.values import (
@@ -94,7 +97,7 @@ def generate(ledger: MutualAidLedger, rng: random.Random) -> int:
     return written.position
 
 
-def from_the_log(ledger: MutualAidLedger, agency: str, until: datetime) -> dict[str, Any]:
+def from_the_log(ledger: MutualAidLedger, agency: str, now: datetime) -> dict[str, Any]:
     """The same figures, computed straight from the events, without the read model."""
     requests: dict[tuple[Any, int], dict[str, Any]] = {}
     closed: dict[Any, datetime] = {}
@@ -151,9 +154,7 @@ def from_the_log(ledger: MutualAidLedger, agency: str, until: datetime) -> dict[
 
     hours = (
         sum(
-            (
-                min(r["out"].get(badge, until), until) - r.get("arrival", r.get("response"))
-            ).total_seconds()
+            (r["out"].get(badge, now) - r.get("arrival", r.get("response"))).total_seconds()
             for r in received
             for badge in r.get("officers", [])
         )
@@ -179,9 +180,52 @@ def test_statistics_equal_those_computed_from_the_log(service: Service) -> None:
     ledger = service.services.ledger
     last = generate(ledger, random.Random(1000))
     period = {"start": T0.isoformat(), "end": (T0 + timedelta(days=60)).isoformat()}
+    now = T0 + timedelta(days=90)  # officers still out count until now
+    read_at(service, now)
 
     for agency in ("KPD", "PPPD", "KCSD"):
         answer = service.cad(agency).get("/v1/statistics", min_position=last, **period)
         assert answer.status_code == 200, answer.text
         found = {k: v for k, v in answer.json().items() if k not in ("agency", "start", "end")}
-        assert found == from_the_log(ledger, agency, T0 + timedelta(days=60))
+        assert found == from_the_log(ledger, agency, now)
+
+
+def test_a_deployment_into_the_next_month_counts_whole_in_the_month_it_was_asked_in(
+    service: Service,
+) -> None:
+    """Asked on 31 March, answered with two officers on 1 April, all released at 02:30: four
+    officer-hours, all in March, none lost at the month's end (a review found them in
+    neither month)."""
+    ledger = service.services.ledger
+    asked = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    opened = ledger.open_incident(
+        Context(AGENCIES["KPD"], asked),
+        case_number="M-1",
+        nature="month end",
+        kind=IncidentKind.EMERGENCY,
+        location="x",
+        request=ask(officers=2),
+    ).result()
+    incident = opened.incident_id
+    ledger.approve(incident, 1, Context(AGENCIES["KPD"], asked + timedelta(minutes=10))).result()
+    officers = tuple(Officer(f"Deputy {n}", f"D-{n}", "KCSD") for n in range(2))
+    lines = (ResourceLine("patrol_officer", 2),)
+    response = ResponseDetails(Decision.ACCEPTED, "two free", lines, officers)
+    ledger.respond(incident, 1, response, Context(SHERIFF, asked + timedelta(hours=1))).result()
+    last = ledger.close_incident(
+        incident, "done", True, Context(AGENCIES["KPD"], asked + timedelta(hours=3))
+    ).result()
+    read_at(service, datetime(2026, 6, 1, tzinfo=UTC))
+
+    def sent(start: str, end: str) -> tuple[int, float]:
+        period = {"start": f"{start}T00:00:00Z", "end": f"{end}T00:00:00Z"}
+        found = service.cad("KCSD").get("/v1/statistics", min_position=last.position, **period)
+        return found.json()["officers_sent"], found.json()["officer_hours_sent"]
+
+    assert sent("2026-03-01", "2026-04-01") == (2, 4.0)
+    assert sent("2026-04-01", "2026-05-01") == (0, 0.0)
+    assert sent("2026-03-01", "2026-05-01") == (2, 4.0)
+
+
+def read_at(service: Service, now: datetime) -> None:
+    cast(FastAPI, service.client.app).dependency_overrides[clock] = lambda: now
