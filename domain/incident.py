@@ -400,7 +400,7 @@ class Incident(Aggregate):
         """Minneapolis: the responding official may recall all or part at any time."""
         request = self.check_responder(number, actor, occurred_at)
         resolved = resolve_withdrawal(request, withdrawal)
-        check_follows(occurred_at, [request.answered()])
+        check_follows(occurred_at, [request.answered(), *request.naming(resolved.badges)])
         self._recall(number, resolved, decide_recall(book, actor), actor, occurred_at)
 
     def release(
@@ -410,7 +410,7 @@ class Incident(Aggregate):
         self.check_requester(actor, occurred_at)
         request = self.request(number, actor.agency)
         resolved = resolve_withdrawal(request, withdrawal)
-        check_follows(occurred_at, [request.answered()])
+        check_follows(occurred_at, [request.answered(), *request.naming(resolved.badges)])
         self._release(number, resolved, actor, occurred_at)
 
     def record_arrival(self, number: int, actor: Actor, occurred_at: datetime) -> None:
@@ -455,7 +455,7 @@ class Incident(Aggregate):
         self.check_writable(occurred_at)
         request = self.request(number, actor.agency)
         request.check_has_officer(badge)
-        check_follows(occurred_at, [request.answered()])
+        check_follows(occurred_at, [request.answered(), *request.naming([badge])])
         self._record_involvement(number, badge, involvement, observations, actor, occurred_at)
 
     def fulfil(
@@ -719,7 +719,7 @@ class Incident(Aggregate):
     def _name_officers(
         self, number: int, officers: tuple[Officer, ...], actor: Actor, occurred_at: datetime
     ) -> None:
-        self.requests[number].name(officers)
+        self.requests[number].name(officers, occurred_at)
 
     @event(InvolvementRecorded)
     def _record_involvement(

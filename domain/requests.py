@@ -1,5 +1,6 @@
 """One assistance request inside an incident: one agency asked, its answer and what it sent."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +44,9 @@ class AssistanceRequest:
     deployed: Deployment = field(default_factory=Deployment)
     cancelled_at: datetime | None = None
     withdrawn_at: datetime | None = None  # the latest recall or release
+    named_at: dict[str, datetime] = field(
+        default_factory=dict
+    )  # by badge: with the response or later
 
     @property
     def agency(self) -> str:
@@ -64,6 +68,14 @@ class AssistanceRequest:
             (f"request {self.number} was cancelled", self.cancelled_at),
             (f"resources under request {self.number} were withdrawn", self.withdrawn_at),
         )
+
+    def naming(self, badges: Iterable[str]) -> list[Step]:
+        """When each officer was named: what involvement or a withdrawal naming them follows
+        (an officer named after the response was not on scene before it)."""
+        return [
+            (f"officer {b} was named under request {self.number}", self.named_at.get(b))
+            for b in badges
+        ]
 
     def is_open(self) -> bool:
         """Still asking, or still has people or equipment on scene."""
@@ -175,13 +187,14 @@ class AssistanceRequest:
         self.responded_at = occurred_at
         self.status = RequestStatus(response.decision)
         self.deployed.resources.update(totals(response.resources))
-        self.name(response.officers)
+        self.name(response.officers, occurred_at)
 
-    def name(self, officers: tuple[Officer, ...]) -> None:
+    def name(self, officers: tuple[Officer, ...], occurred_at: datetime) -> None:
         """Officers sent: named, and on scene until recalled or released."""
         named = {officer.badge: officer for officer in officers}
         self.officers.update(named)
         self.deployed.badges.update(named)
+        self.named_at.update(dict.fromkeys(named, occurred_at))
 
 
 def check_response_matches_decision(asked: RequestDetails, response: ResponseDetails) -> None:

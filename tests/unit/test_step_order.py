@@ -106,6 +106,32 @@ def refused_before(incident: Incident, step: Step, earliest: datetime, follows: 
     assert incident.pending_events
 
 
+# -- an officer named after the response: what names them follows the naming -----------------
+
+NAMED = T0 + 4 * H
+NINE = "KCSD-9"
+AFTER_NAMING: dict[str, Step] = {
+    "involvement": lambda i, at: i.record_involvement(1, NINE, "held the line", "", KCSD, at),
+    "recall": lambda i, at: i.recall(1, Withdrawal(ONE_UNIT, (NINE,)), KCSD, at, BOOK),
+    "release": lambda i, at: i.release(1, Withdrawal(ONE_UNIT, (NINE,), reason="x"), KPD, at),
+    "release of everything": lambda i, at: i.release(1, Withdrawal(everything=True), KPD, at),
+}
+
+
+@pytest.mark.parametrize("step", AFTER_NAMING.values(), ids=AFTER_NAMING.keys())
+def test_a_step_naming_an_officer_named_after_the_response_follows_the_naming(
+    step: Step,
+) -> None:
+    """Named at T0+4h, the officer was not on scene for the hour before: a note or a
+    withdrawal dated then would put them there in the as-of view (a review saw it answer
+    inconsistent-as-of instead)."""
+    incident = timeline(
+        lambda i: i.name_officers(1, (Officer("Officer 9", NINE, "KCSD"),), KCSD, NAMED)
+    )
+
+    refused_before(incident, step, NAMED, f"officer {NINE} was named under request 1")
+
+
 # -- a close follows every step, whichever kind the latest is ----------------------------------
 
 LATER = T0 + 5 * H
