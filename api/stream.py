@@ -7,6 +7,7 @@ may see it as of that event (domain/visibility.py), the same rule as every other
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -26,7 +27,6 @@ from domain.visibility import Audience, audience_of
 ERRORS = problem_responses(403, 422)
 router = APIRouter(prefix="/v1", tags=["stream"], responses=ERRORS)
 BATCH = 200
-IDLE_SECONDS = 0.1
 
 
 @router.get("/stream", response_class=StreamingResponse)
@@ -55,12 +55,16 @@ async def events_after(
     # A stream outlives any one request: a key revoked or expired while it runs ends it
     # within the seconds another process's keys take to notice (RecentKeys), and a
     # reconnect is answered 401.
+    services = request.app.state.services
     while not await request.is_disconnected() and await current_principal(keys, key):
+        grew = services.log_grew.waiter()  # before the look: a write after it still wakes us
         batch = await run_in_threadpool(next_batch, ledger, audiences, agency, position)
         if not batch:
             yield ": idle\n\n"  # a comment line: keeps proxies from closing a quiet stream
-            await asyncio.sleep(IDLE_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(grew, services.settings.stream_poll_seconds)
             continue
+        grew.cancel()
         for text in (text for text, _ in batch if text):
             yield text
         position = batch[-1][1]

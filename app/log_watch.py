@@ -1,4 +1,4 @@
-"""Wakes a process's projection runners when another process writes to the event log.
+"""Wakes a process's projection runners and live streams when the event log grows.
 
 Writes made in the same process wake them directly (the ledger's ``on_saved``). A projection
 worker beside the API processes learns of writes only from the store, and asking it for new
@@ -10,8 +10,11 @@ call, not a transaction. The runners still look by themselves every ``poll_secon
 notification missed while the watch reconnects delays a batch but never loses one.
 """
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +26,41 @@ from app.periodic import Background, Periodic
 log = logging.getLogger(__name__)
 Wake = Callable[[], None]
 RECONNECT_SECONDS = 1.0
+
+
+class LogSignal:
+    """Tells the coroutines waiting for the log to grow (the live streams) that it did, from
+    whichever thread learned it. Each idle stream asked the store every 100 ms before: a
+    thousand open dashboards made ten thousand queries a second, and slowed every read."""
+
+    def __init__(self) -> None:
+        self._waiting: set[asyncio.Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def waiter(self) -> asyncio.Future[None]:
+        """A future that completes at the next growth: taken before looking at the log, so a
+        write landing between the look and the wait is not missed."""
+        future = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._waiting.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def notify(self, *_: object) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, set()
+        for future in waiting:
+            with contextlib.suppress(RuntimeError):  # its loop closed: nobody waits any more
+                future.get_loop().call_soon_threadsafe(_settle, future)
+
+    def _forget(self, future: asyncio.Future[None]) -> None:
+        with self._lock:
+            self._waiting.discard(future)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class SqliteLogWatch(Periodic):

@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
             if settings.run_projections:
                 services.projection.start()
                 services.start_sealing()
-                services.watch_the_log()
+            services.watch_the_log()  # the live streams wait on it, runners or not
             tune_garbage_collector()
             yield
 

@@ -4,7 +4,7 @@ import gc
 import logging
 import threading
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from app.access_log import prepare_sqlite_store
 from app.checkpoints import PeriodicCheckpoints
 from app.ledger import MutualAidLedger
-from app.log_watch import PostgresLogWatch, SqliteLogWatch
+from app.log_watch import LogSignal, PostgresLogWatch, SqliteLogWatch
 from app.migrations import check_at_head, setting_up_alone, sqlite_turns, upgrade_to_head
 from app.policy_files import load_directory
 from app.settings import Settings
@@ -61,8 +61,10 @@ class Services:
     wal: WalCheckpointer | None
     # With a signing key: the signed checkpoints the sealing process makes (app/checkpoints.py).
     checkpoints: PeriodicCheckpoints | None = None
-    # In a process that runs the runners: what wakes them on other processes' writes.
+    # What wakes this process's runners and live streams on other processes' writes.
     log_watch: SqliteLogWatch | PostgresLogWatch | None = None
+    # The live streams waiting for the log to grow.
+    log_grew: LogSignal = field(default_factory=LogSignal)
 
     @property
     def runners(self) -> tuple[ProjectionRunner, ProjectionRunner]:
@@ -87,20 +89,23 @@ class Services:
         if not self.seal_to_head(timeout):
             raise RuntimeError("the log is not sealed up to its head")
 
-    def wake_runners(self, _position: int = 0, linger: bool = True) -> None:
+    def wake(self, _position: int = 0, linger: bool = True) -> None:
+        """The log grew: wake the runners (a process that runs none wakes nothing there) and
+        the live streams."""
         for runner in self.runners:
             runner.wake(linger=linger)
+        self.log_grew.notify()
 
     def watch_the_log(self) -> None:
-        """In a process that runs the runners: wake them when another process writes."""
+        """Wake this process's runners and streams when another process writes."""
         recorder = self.ledger.recorder
         self.log_watch = (
-            PostgresLogWatch(recorder, self.wake_runners)
+            PostgresLogWatch(recorder, self.wake)
             if isinstance(recorder, PostgresApplicationRecorder)
             else SqliteLogWatch(
                 self.settings.sqlite_files.events,
                 # Each look gathers the writes of its interval: no linger on top of it.
-                partial(self.wake_runners, linger=False),
+                partial(self.wake, linger=False),
                 self.settings.log_watch_seconds,
             )
         )
@@ -181,7 +186,7 @@ def build_services(settings: Settings) -> Services:
         wal = WalCheckpointer(settings.sqlite_files)
         wal.start()
     services = Services(settings, ledger, engine, projection, sealer, access, projection_store, wal)
-    ledger.on_saved = services.wake_runners
+    ledger.on_saved = services.wake
     return services
 
 

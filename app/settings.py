@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # How often the log watch (app/log_watch.py) reads the SQLite events file's version to see
     # other processes' writes; PostgreSQL notifies it instead.
     log_watch_seconds: float = Field(default=0.01, gt=0, le=60)
+    # A live stream waits for the log to grow (app/log_watch.py:LogSignal), and looks by itself
+    # this often anyway, sending a keep-alive comment when nothing came.
+    stream_poll_seconds: float = Field(default=5.0, gt=0, le=60)
     # Incidents the ledger's writer keeps in memory as last stored, so that a command on one
     # of them reads nothing from the store.
     aggregate_cache_size: int = Field(default=1000, ge=1, le=1_000_000)

@@ -22,8 +22,10 @@ def environment(settings: Settings) -> dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **env: str) -> None:
+        """``env``: more of the service's variables, e.g. MAL_STREAM_POLL_SECONDS="60"."""
         self.settings = settings
+        self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
@@ -33,7 +35,10 @@ class ServerProcess:
         """Start and block until uvicorn reports that startup is complete."""
         command = [CLI, "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            command, env=environment(self.settings), stderr=subprocess.PIPE, text=True
+            command,
+            env={**environment(self.settings), **self.env},
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert self.process.stderr is not None
         for line in self.process.stderr:

@@ -3,10 +3,13 @@ written, and resumes with Last-Event-ID, receives every event exactly once, in o
 reconnects and a server restart; and an agency receives only the events of incidents it is a
 party to. A key revoked while its stream runs ends the stream."""
 
+import itertools
 import random
 import threading
+import time
 
 import httpx
+import pytest
 
 from app.keys import ID_LENGTH, create_key, hash_key
 from app.principals import Role
@@ -15,6 +18,7 @@ from app.settings import Settings
 from tests.api import bodies
 from tests.integration.server import ServerProcess
 from tests.integration.test_crash_recovery import keys
+from tests.scenarios import open_incident
 
 INCIDENTS = 500  # four events each: 2,000 events
 
@@ -132,3 +136,34 @@ def test_a_key_revoked_while_its_stream_runs_ends_the_stream(sqlite_settings: Se
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.mark.parametrize("writer", ["this server", "another process"])
+def test_a_waiting_stream_is_woken_by_a_write_not_by_its_own_next_look(
+    sqlite_settings: Settings, writer: str
+) -> None:
+    """Its own look comes once a minute here: the event arriving well before that shows the
+    write woke the stream, from this server's ledger or through its log watch."""
+    key = keys(sqlite_settings)
+    server = ServerProcess(sqlite_settings, MAL_STREAM_POLL_SECONDS="60")
+    server.start()
+    try:
+        headers = {"Authorization": f"Bearer {key['KPD']}"}
+        with httpx.stream("GET", server.url + "/v1/stream", headers=headers, timeout=20) as live:
+            lines = live.iter_lines()
+            assert next(lines) == ": idle"  # it looked, found nothing, and waits
+            time.sleep(0.5)  # a stream that looked every 100 ms would have said so 5 times
+            if writer == "this server":
+                opened = httpx.post(
+                    server.url + "/v1/incidents", json=bodies.open_body("K-1"), headers=headers
+                )
+                assert opened.status_code == 201, opened.text
+            else:
+                services = build_services(sqlite_settings)
+                open_incident(services.ledger, "K-1")
+                services.close()
+            before = list(itertools.takewhile(lambda line: not line.startswith("id: "), lines))
+    finally:
+        server.kill()
+
+    assert [line for line in before if line] == []  # no look of its own, no keep-alive
