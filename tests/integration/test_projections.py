@@ -1,5 +1,6 @@
 """The read models: fed in log order, exactly once, and rebuildable from the log."""
 
+import contextlib
 import gc
 import threading
 import time
@@ -380,3 +381,45 @@ def test_a_rebuild_beside_a_batch_in_flight_waits_for_it(services: Services, pau
     assert live.stall() is None
     assert dump(services) == beside
     assert beside["officers"]
+
+
+def test_reads_see_the_read_model_as_it_was_until_a_rebuild_commits(services: Services) -> None:
+    """An acceptance test saw incidents answer 404 while a rebuild ran: the emptying committed
+    first. Here the rebuild pauses after its first batch, and a read meanwhile finds every
+    incident as before; a rebuild that fails leaves them so too."""
+    for n in range(4):
+        full_incident(services.ledger, f"K-{n}")
+    services.projection.run_until_caught_up()
+    before = dump(services)
+    view, paused, release = incident_view.IncidentView(), threading.Event(), threading.Event()
+    batches, fails = [0], [True]
+
+    def pauses_after_the_first_batch(conn: sa.Connection, batch: Any, after: int) -> Any:
+        committed = view(conn, batch, after)
+        batches[0] += 1
+        if batches[0] == 1:
+            paused.set()
+            release.wait(30)
+        if batches[0] == 3 and fails[0]:
+            raise RuntimeError("a handler fails")
+        return committed
+
+    for failing in (True, False):
+        batches[0], fails[0] = 0, failing
+        rebuilder = second_runner(services, apply=pauses_after_the_first_batch)
+        rebuild = threading.Thread(target=rebuilt_unless_it_fails, args=(rebuilder,))
+        rebuild.start()
+        assert paused.wait(30)
+        meanwhile = dump(services)
+        release.set()
+        rebuild.join()
+        paused.clear()
+        release.clear()
+
+        assert meanwhile == before
+        assert dump(services) == before
+
+
+def rebuilt_unless_it_fails(runner: ProjectionRunner) -> None:
+    with contextlib.suppress(RuntimeError):
+        runner.rebuild()
