@@ -92,10 +92,13 @@ class AssistanceRequest:
         self, response: ResponseDetails, occurred_at: datetime, approval_rule: PolicyRef | None
     ) -> None:
         """``approval_rule``: the rule under which assistance waits for approval, if any
-        (Kenosha IV.A); none waits under the emergency exception (approval is owed after)."""
+        (Kenosha IV.A); none waits under the emergency exception (approval is owed after). A
+        decline renders no assistance, so it waits for nothing (Minneapolis: "The decision to
+        provide assistance ... rests solely with the responding agency")."""
         if self.status not in ACTIVE:
             raise RuleViolation(f"request {self.number} is {self.status}; it was answered already")
-        if approval_rule and self.exception is None:
+        commits = response.decision != Decision.DECLINED
+        if approval_rule and self.exception is None and commits:
             self.check_approved_before(occurred_at, approval_rule)
         check_response_matches_decision(self.details, response)
 

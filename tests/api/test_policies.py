@@ -11,6 +11,12 @@ from tests.api.conftest import Cad, Service
 
 POLICY_VIOLATION = "urn:mutual-aid-ledger:problem:policy-violation"
 LATER = "2026-11-01T04:00:00Z"
+DECLINED: dict[str, Any] = {
+    "decision": "declined",
+    "resources": [],
+    "officers": [],
+    "officer_in_charge": None,
+}
 
 
 def person(rank: str, *roles: str, name: str = "Jo Smith", badge: str = "100") -> dict[str, Any]:
@@ -228,14 +234,8 @@ def test_alsip_205_3_an_officer_answers_a_request_for_transport_without_providin
 def test_alsip_205_5_assistance_rendered_is_documented_and_a_refusal_is_not(
     sqlite_service: Service,
 ) -> None:
-    declined: dict[str, Any] = {
-        "decision": "declined",
-        "resources": [],
-        "officers": [],
-        "officer_in_charge": None,
-    }
     cases: list[tuple[str, dict[str, Any], list[str]]] = [
-        ("sergeant", declined, []),
+        ("sergeant", DECLINED, []),
         ("lieutenant", {}, ["General case report"]),
     ]
     for requester, answer, owed_reports in cases:  # the rank tells the two incidents apart
@@ -455,6 +455,19 @@ def test_kenosha_iv_a_no_assistance_before_approval(sqlite_service: Service) -> 
     assert_refused(refused, sqlite_service, before, "Kenosha 2.1 IV.A")
 
 
+def test_kenosha_iv_a_the_agency_asked_may_decline_before_the_approval(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    incident = opened(kenosha, "KCSD", person("officer"))
+
+    answer = respond(sqlite_service.cad("KCSD"), incident, person("lieutenant"), **DECLINED)
+
+    assert answer.status_code == 200, answer.text
+    summary = report(kenosha, incident, answer.json()["position"])
+    assert [r["status"] for r in summary["responses"]] == ["declined"]
+
+
 def test_kenosha_iv_a_an_approval_dated_after_the_assistance_does_not_cover_it(
     sqlite_service: Service,
 ) -> None:
@@ -541,14 +554,8 @@ def test_kenosha_iv_d_the_sheriff_is_asked_first_and_pleasant_prairie_next(
     first = [s["agency"] for s in kenosha.get("/v1/routing/suggestions").json()]
     contiguous = kenosha.get("/v1/routing/suggestions", contiguous_to="PPPD").json()
     incident = approved_incident(kenosha, "KCSD", person("sergeant"))
-    declined: dict[str, Any] = {
-        "decision": "declined",
-        "resources": [],
-        "officers": [],
-        "officer_in_charge": None,
-    }
     assert (
-        respond(sqlite_service.cad("KCSD"), incident, person("sergeant"), **declined).status_code
+        respond(sqlite_service.cad("KCSD"), incident, person("sergeant"), **DECLINED).status_code
         == 200
     )
 

@@ -9,6 +9,7 @@ import pytest
 
 from app.policy_files import load_directory
 from domain.directory import PolicyBook
+from domain.errors import RuleViolation
 from domain.incident import Incident
 from domain.policy import PolicyViolation
 from domain.values import (
@@ -70,6 +71,16 @@ def test_kenosha_iv_a_an_officers_request_is_not_answered_before_a_supervisor_ap
     refuses(incident, PolicyViolation, lambda i: i.respond(1, sent("KCSD"), KCSD, minutes(5), BOOK))
     incident.approve(1, KPD_SERGEANT, minutes(2), BOOK)
     incident.respond(1, sent("KCSD"), KCSD, minutes(5), BOOK)
+
+
+def test_kenosha_iv_a_an_unapproved_request_may_be_declined_a_decline_renders_nothing() -> None:
+    incident = opened(KPD_OFFICER, ask("KCSD"))
+    declined = ResponseDetails(Decision.DECLINED, "every deputy is on a crash on I-94")
+
+    incident.respond(1, declined, KCSD, minutes(5), BOOK)
+
+    assert incident.requests[1].status == "declined"
+    refuses(incident, RuleViolation, lambda i: i.approve(1, KPD_SERGEANT, minutes(6), BOOK))
 
 
 def test_kenosha_iv_a_an_approval_dated_after_the_assistance_does_not_cover_it() -> None:
