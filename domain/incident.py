@@ -384,7 +384,7 @@ class Incident(Aggregate):
             response,
             decided.authority,
             decided.exception,
-            self.number_obligations(decided.owed),
+            self.number_obligations(decided.owed, number),
             actor,
             occurred_at,
         )

@@ -319,9 +319,9 @@ def test_columbia_352_2_an_officer_asked_in_the_field_responds_and_notifies_a_su
     assert answer.status_code == 200, answer.text
     summary = report(columbia, incident, answer.json()["position"])
     owed = [o for o in summary["obligations"] if o["party"] == "CPD-MO"]
-    assert [(o["kind"], o["outstanding"]) for o in owed] == [
-        ("notify", ["Supervisor"]),
-        ("report", ["Records (case number)"]),
+    assert [(o["kind"], o["outstanding"], o["request_number"]) for o in owed] == [
+        ("notify", ["Supervisor"], 1),
+        ("report", ["Records (case number)"], 1),
     ]
     assert "receives a request in the field" in owed[0]["rule"]["section"]
     assert "when such assistance is rendered" in owed[1]["rule"]["section"]
