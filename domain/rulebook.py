@@ -75,10 +75,10 @@ def decide_request(
     book.agency(details.agency)
     profile = book.profile(actor.agency)
     made_under = request_authority(book, profile, actor, details.agency, kind)
-    emergency = bool(details.emergency_justification)
-    authority = approved_as_made(profile, actor, emergency) or made_under
+    made_by_approver = approved_as_made(profile, actor)
+    authority = made_by_approver or made_under
     exception, owed = None, owed_on(profile, actor.agency, Trigger.REQUEST_MADE)
-    if details.emergency_justification:
+    if details.emergency_justification and made_by_approver is None:
         exception, extra = take_exception(
             profile,
             profile.emergency_request,
@@ -108,12 +108,13 @@ def request_authority(
     return profile.authorize(Action.REQUEST, actor.rank, actor.roles)
 
 
-def approved_as_made(profile: PolicyProfile, actor: Actor, emergency: bool) -> PolicyRef | None:
-    """Kenosha IV.A "made or approved by a supervisor": a request made, not as an emergency,
-    by someone who may approve it is approved as it is made. It cites that rule instead of the
-    one it was made under, so the log and the reports say why it needs no separate approval."""
+def approved_as_made(profile: PolicyProfile, actor: Actor) -> PolicyRef | None:
+    """Kenosha IV.A "made or approved by a supervisor": a request made by someone who may
+    approve it is approved as it is made, an emergency's too, so it takes no emergency
+    exception and owes no approval afterwards. It cites that rule instead of the one it was
+    made under, so the log and the reports say why it needs no separate approval."""
     prior = profile.prior_approval
-    if prior and not emergency and is_approver(profile, actor):
+    if prior and is_approver(profile, actor):
         return profile.ref(prior.made_by_approver)
     return None
 

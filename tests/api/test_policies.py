@@ -520,6 +520,21 @@ def test_kenosha_iv_a_an_emergency_request_is_answered_first_and_approved_afterw
     assert [o["status"] for o in after["obligations"] if o["kind"] == "approve"] == ["met"]
 
 
+def test_kenosha_iv_a_a_sergeants_emergency_request_owes_no_approval_afterwards(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    why = "Shots fired at officers"
+    incident = opened(kenosha, "KCSD", person("sergeant"), request={"emergency_justification": why})
+
+    summary = report(kenosha, incident, sqlite_service.log_length())
+
+    assert [o["kind"] for o in summary["obligations"]] == ["notify"]
+    [decisions] = summary["policy_decisions"]
+    assert decisions["requested_under"]["section"].endswith("so approved as it is made")
+    assert decisions["exceptions"] == []
+
+
 def test_kenosha_iii_a_1_routine_services_are_not_mutual_aid(sqlite_service: Service) -> None:
     kenosha = sqlite_service.cad("KPD")
     before = sqlite_service.log_length()

@@ -125,6 +125,15 @@ def test_kenosha_iv_a_an_emergency_request_is_answered_first_and_approved_afterw
     assert owed.is_met()
 
 
+def test_kenosha_iv_a_a_supervisors_emergency_request_is_approved_as_it_is_made() -> None:
+    incident = opened(KPD_SERGEANT, ask("KCSD", emergency="shots fired"))
+
+    assert not [o for o in incident.obligations.values() if o.is_approval_of(1)]
+    assert incident.requests[1].exception is None
+    [requested] = [e for e in incident.collect_events() if isinstance(e, REQUESTED)]
+    assert requested.authority.section.endswith("so approved as it is made")
+
+
 # -- Policies with no approval step ---------------------------------------------------------------
 
 
