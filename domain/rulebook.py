@@ -194,10 +194,8 @@ def check_officer_in_charge(profile: PolicyProfile, section: str | None, present
 def take_exception(
     profile: PolicyProfile, rule: ExceptionRule | None, kind: str, justification: str, party: str
 ) -> tuple[PolicyException, tuple[Owed, ...]]:
-    if rule is None:
-        raise PolicyViolation(
-            f"this policy has no {kind} exception", profile.ref(profile.default_section)
-        )
+    if rule is None:  # no section says so: the whole policy is cited
+        raise PolicyViolation(f"this policy has no {kind} exception", profile.ref(profile.title))
     exception = PolicyException(kind, justification, profile.ref(rule.section))
     return exception, tuple(owing(profile, party, owed) for owed in rule.owes)
 

@@ -258,6 +258,20 @@ def test_alsip_205_4_a_request_owes_a_notice_to_a_supervisor(sqlite_service: Ser
     assert "Alsip 205.4" in summary["obligations"][0]["rule"]["section"]
 
 
+def test_alsip_has_no_emergency_exception_for_a_request_and_cites_its_policy_for_it(
+    sqlite_service: Service,
+) -> None:
+    alsip = sqlite_service.cad("ALSIP-PD")
+    before = sqlite_service.log_length()
+    emergency = {"emergency_justification": "Shots fired"}
+
+    refused = open_incident(alsip, "WORTH-PD", person("officer"), request=emergency)
+
+    assert_refused(refused, sqlite_service, before, "Alsip Police Department Policy 205")
+    assert "this policy has no emergency exception" in refused.json()["detail"]
+    assert "205.2" not in refused.json()["detail"]
+
+
 def test_alsip_205_4_an_officers_request_is_answered_without_an_approval(
     sqlite_service: Service,
 ) -> None:

@@ -176,6 +176,23 @@ def test_a_request_owes_the_supervisor_notice_its_policy_asks_for(
     assert owed.rule.section.startswith(section)
 
 
+@pytest.mark.parametrize(
+    ("requester", "policy"),
+    [
+        (Actor("ALSIP-PD", "Ofc. Ray", "officer", "A-1"), "Alsip Police Department Policy 205"),
+        (Actor("MPD-MN", "Chief X", "chief", "M-1"), "Minneapolis Police Department: Mutual Aid"),
+    ],
+    ids=["alsip", "minneapolis"],
+)
+def test_an_emergency_request_where_the_policy_has_no_such_exception_cites_the_policy(
+    requester: Actor, policy: str
+) -> None:
+    with pytest.raises(PolicyViolation, match="this policy has no emergency exception") as refusal:
+        opened(requester, ask("WORTH-PD", emergency="shots fired"))
+
+    assert refusal.value.rule.section.startswith(policy)
+
+
 def test_alsip_205_4_an_approval_is_not_needed_but_only_a_supervisor_records_one() -> None:
     officer = Actor("ALSIP-PD", "Ofc. Ray", "officer", "A-1")
     sergeant = Actor("ALSIP-PD", "Sgt. Pike", "sergeant", "A-2")
