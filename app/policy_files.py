@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.directory import Agency, Directory
 from domain.policy import (
@@ -45,6 +45,14 @@ class ObligationFile(Strict):
     kind: ObligationKind
     recipients: list[Word] = Field(min_length=1)
     section: Word
+    recipient_roles: dict[Word, Word] = {}  # a recipient: the role that makes them one
+
+    @model_validator(mode="after")
+    def roles_name_recipients(self) -> "ObligationFile":
+        unknown = set(self.recipient_roles) - set(self.recipients)
+        if unknown:
+            raise ValueError(f"recipient_roles names no recipient: {', '.join(sorted(unknown))}")
+        return self
 
 
 class ExceptionFile(Strict):
@@ -166,7 +174,8 @@ def to_authority(f: AuthorityFile) -> Authority:
 
 
 def to_obligation(f: ObligationFile) -> ObligationRule:
-    return ObligationRule(f.trigger, f.kind, tuple(f.recipients), f.section)
+    roles = {recipient: normalize(role) for recipient, role in f.recipient_roles.items()}
+    return ObligationRule(f.trigger, f.kind, tuple(f.recipients), f.section, roles)
 
 
 def to_exception(f: ExceptionFile | None) -> ExceptionRule | None:

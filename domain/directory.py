@@ -29,7 +29,10 @@ class Directory:
         self._names = MappingProxyType({a.code: a.name for a in self._agencies.values()})
         self._versions: dict[str, list[PolicyProfile]] = {}
         for profile in sorted(profiles, key=lambda p: p.version):
-            self._versions.setdefault(profile.policy_id, []).append(profile)
+            known = self._versions.setdefault(profile.policy_id, [])
+            if known and known[-1].version == profile.version:
+                raise ValueError(f"profile {profile.policy_id} v{profile.version} is given twice")
+            known.append(profile)
         missing = {a.profile_id for a in self._agencies.values()} - set(self._versions)
         if missing:
             raise ValueError(f"agencies name unknown profiles: {', '.join(sorted(missing))}")

@@ -306,7 +306,8 @@ class Incident(Aggregate):
         check_aware(occurred_at)
         if jurisdiction == actor.agency:
             raise InvalidCommand("activity in the agency's own jurisdiction is not reported here")
-        owed = owed_on(book.profile(actor.agency), actor.agency, Trigger.INITIATED_ACTIVITY)
+        profile = book.profile(actor.agency)
+        owed = owed_on(profile, actor.agency, Trigger.INITIATED_ACTIVITY, actor.roles)
         incident_id = cls.create_id(actor.agency, case_number)
         incident = cls._open(
             incident_id,

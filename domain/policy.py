@@ -6,7 +6,8 @@ in the event as a ``PolicyRef``, so a later version of the profile never changes
 reads.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -76,10 +77,19 @@ class Authority:
 
 @dataclass(frozen=True)
 class ObligationRule:
+    """``recipient_roles``: the role that makes someone one of the recipients. An actor holding
+    it is not told of their own step (Kenosha IV.B: the Patrol Shift Commander, "if the Patrol
+    Shift Commander is not the person making the report")."""
+
     trigger: Trigger
     kind: ObligationKind
     recipients: tuple[str, ...]
     section: str
+    recipient_roles: Mapping[str, str] = field(default_factory=dict)
+
+    def recipients_besides(self, roles: tuple[str, ...]) -> tuple[str, ...]:
+        held = set(map(normalize, roles))
+        return tuple(r for r in self.recipients if self.recipient_roles.get(r) not in held)
 
 
 @dataclass(frozen=True)

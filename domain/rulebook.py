@@ -77,7 +77,7 @@ def decide_request(
     made_under = request_authority(book, profile, actor, details.agency, kind)
     made_by_approver = approved_as_made(profile, actor)
     authority = made_by_approver or made_under
-    exception, owed = None, owed_on(profile, actor.agency, Trigger.REQUEST_MADE)
+    exception, owed = None, owed_on(profile, actor.agency, Trigger.REQUEST_MADE, actor.roles)
     if details.emergency_justification and made_by_approver is None:
         exception, extra = take_exception(
             profile,
@@ -88,7 +88,7 @@ def decide_request(
         )
         owed += extra
     if book.agency(details.agency).federal:
-        owed += owed_on(profile, actor.agency, Trigger.FEDERAL_REQUEST_MADE)
+        owed += owed_on(profile, actor.agency, Trigger.FEDERAL_REQUEST_MADE, actor.roles)
     if book.agency(actor.agency).federal:
         owed += owed_on(
             book.profile(details.agency), details.agency, Trigger.FEDERAL_REQUEST_RECEIVED
@@ -154,9 +154,9 @@ def decide_response(
     profile = book.profile(actor.agency)
     justification = response.emergency_justification
     decided = decide_responder_authority(profile, actor, requester, justification)
-    owed = decided.owed + owed_on(profile, actor.agency, Trigger.RESPONSE_MADE)
+    owed = decided.owed + owed_on(profile, actor.agency, Trigger.RESPONSE_MADE, actor.roles)
     if response.decision != Decision.DECLINED:
-        owed += owed_on(profile, actor.agency, Trigger.ASSISTANCE_RENDERED)
+        owed += owed_on(profile, actor.agency, Trigger.ASSISTANCE_RENDERED, actor.roles)
         has_officer_in_charge = response.officer_in_charge is not None
         check_officer_in_charge(profile, profile.officer_in_charge_section, has_officer_in_charge)
         requesting = book.profile(requester)
@@ -164,7 +164,7 @@ def decide_response(
         check_officer_in_charge(requesting, section, has_officer_in_charge)
         if details.arrestee_transport and response.provides_transport:
             profile.authorize(Action.TRANSPORT, actor.rank, actor.roles)
-            owed += owed_on(profile, actor.agency, Trigger.TRANSPORT)
+            owed += owed_on(profile, actor.agency, Trigger.TRANSPORT, actor.roles)
     return Decided(decided.authority, decided.exception, owed)
 
 
@@ -200,9 +200,16 @@ def take_exception(
     return exception, tuple(owing(profile, party, owed) for owed in rule.owes)
 
 
-def owed_on(profile: PolicyProfile, party: str, trigger: Trigger) -> tuple[Owed, ...]:
-    return tuple(owing(profile, party, rule) for rule in profile.owed_on(trigger))
+def owed_on(
+    profile: PolicyProfile, party: str, trigger: Trigger, roles: tuple[str, ...] = ()
+) -> tuple[Owed, ...]:
+    """``roles``: the actor's, when the actor is of ``party``: nobody is told of their own step."""
+    owed = (owing(profile, party, rule, roles) for rule in profile.owed_on(trigger))
+    return tuple(o for o in owed if o.recipients)
 
 
-def owing(profile: PolicyProfile, party: str, rule: ObligationRule) -> Owed:
-    return Owed(party, rule.kind, rule.recipients, profile.ref(rule.section))
+def owing(
+    profile: PolicyProfile, party: str, rule: ObligationRule, roles: tuple[str, ...] = ()
+) -> Owed:
+    recipients = rule.recipients_besides(roles)
+    return Owed(party, rule.kind, recipients, profile.ref(rule.section))

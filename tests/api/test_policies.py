@@ -608,3 +608,103 @@ def test_an_obligation_left_open_past_its_due_time_is_listed_as_overdue(
     overdue = kenosha.get("/v1/incidents", overdue_obligations=True, min_position=position)
 
     assert [i["case_number"] for i in overdue.json()["items"]] == ["C-KCSD-sergeant"]
+
+
+# -- Version 2 of the Alsip, Columbia, Oconomowoc and Kenosha profiles, from 2026-12-06 -------
+
+V2_OPEN, V2_RESPOND = "2026-12-06T00:30:00Z", "2026-12-06T00:35:00Z"
+
+
+def test_columbia_352_2_an_officer_in_the_field_answers_a_request_for_arrestee_transport(
+    sqlite_service: Service,
+) -> None:
+    transport = {"arrestee_transport": True}
+    incident = opened(
+        sqlite_service.cad("BCSD"),
+        "CPD-MO",
+        person("sergeant"),
+        request=transport,
+        occurred_at=V2_OPEN,
+    )
+    why = "The deputy is struggling with a suspect resisting arrest on Providence Rd"
+
+    answer = respond(
+        sqlite_service.cad("CPD-MO"),
+        incident,
+        person("officer"),
+        emergency_justification=why,
+        occurred_at=V2_RESPOND,
+    )
+
+    assert answer.status_code == 200, answer.text
+    [decisions] = report(sqlite_service.cad("CPD-MO"), incident, answer.json()["position"])[
+        "policy_decisions"
+    ]
+    assert decisions["responded_under"]["version"] == 2
+
+
+def test_alsip_205_5_a_request_for_outside_assistance_owes_a_general_case_report(
+    sqlite_service: Service,
+) -> None:
+    alsip = sqlite_service.cad("ALSIP-PD")
+    incident = opened(alsip, "WORTH-PD", person("officer"), occurred_at=V2_OPEN)
+
+    owed = report(alsip, incident, sqlite_service.log_length())["obligations"]
+
+    assert [(o["kind"], o["rule"]["section"].split(":")[0]) for o in owed] == [
+        ("notify", "Alsip 205.4"),
+        ("report", "Alsip 205.5"),
+    ]
+
+
+def test_alsip_205_5_initiated_activity_owes_a_general_case_report(
+    sqlite_service: Service,
+) -> None:
+    alsip = sqlite_service.cad("ALSIP-PD")
+    activity = {
+        **bodies.stamped(occurred_at=V2_OPEN, actor=person("officer")),
+        "case_number": "A-2",
+        "nature": "Pursuit ended next door",
+        "location": "111th St",
+        "jurisdiction": "WORTH-PD",
+    }
+
+    answer = alsip.post("/v1/activities", activity)
+
+    owed = report(alsip, answer.json()["incident_id"], answer.json()["position"])["obligations"]
+    assert [(o["kind"], o["rule"]["section"].split(":")[0]) for o in owed] == [
+        ("notify", "Alsip 205.3.1"),
+        ("report", "Alsip 205.5"),
+    ]
+
+
+def test_oconomowoc_v_c_waukesha_county_communications_may_answer_a_request(
+    sqlite_service: Service,
+) -> None:
+    incident = opened(sqlite_service.cad("WCSD"), "OPD-WI", person("sergeant"), occurred_at=V2_OPEN)
+    dispatcher = person("dispatcher", "communications_center")
+
+    answer = respond(sqlite_service.cad("OPD-WI"), incident, dispatcher, occurred_at=V2_RESPOND)
+
+    assert answer.status_code == 200, answer.text
+    [decisions] = report(sqlite_service.cad("WCSD"), incident, answer.json()["position"])[
+        "policy_decisions"
+    ]
+    assert "shall aid WCC in determining" in decisions["responded_under"]["section"]
+
+
+def test_kenosha_iv_b_the_patrol_shift_commander_is_not_told_of_their_own_request(
+    sqlite_service: Service,
+) -> None:
+    kenosha = sqlite_service.cad("KPD")
+    commander = person("lieutenant", "patrol_shift_commander")
+    incident = opened(kenosha, "KCSD", commander, occurred_at=V2_OPEN)
+
+    [owed] = report(kenosha, incident, sqlite_service.log_length())["obligations"]
+
+    assert owed["recipients"] == [
+        "Chief of Police",
+        "Deputy Assistant Chief",
+        "Inspector of Police",
+    ]
+    assert "(if the Patrol Shift Commander is not the person" in owed["rule"]["section"]

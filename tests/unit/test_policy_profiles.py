@@ -8,6 +8,7 @@ import pytest
 from app.policy_files import BUILT_IN, load_directory, load_profile
 from domain.policy import Action, Authority, PolicyProfile, PolicyViolation
 
+TODAY = date(2026, 12, 6)
 DEPARTMENTS = {
     "minneapolis-mn": "Minneapolis",
     "alsip-il": "Alsip",
@@ -29,9 +30,15 @@ def profile(**authorities: Authority) -> PolicyProfile:
     )
 
 
-@pytest.mark.parametrize("policy_id", sorted(DEPARTMENTS))
-def test_every_rule_of_a_department_profile_cites_that_department(policy_id: str) -> None:
-    loaded = load_profile(BUILT_IN / "profiles" / f"{policy_id}.toml")
+DEPARTMENT_FILES = [
+    path for path in sorted((BUILT_IN / "profiles").glob("*.toml")) if path.stem != "generic"
+]
+
+
+@pytest.mark.parametrize("path", DEPARTMENT_FILES, ids=lambda path: path.stem)
+def test_every_rule_of_a_department_profile_cites_that_department(path: Path) -> None:
+    loaded = load_profile(path)
+    policy_id = loaded.policy_id
     sections = [a.section for a in loaded.authorities.values()]
     sections += [o.section for o in loaded.obligations]
     for rule in (loaded.emergency_request, loaded.emergency_response):
@@ -64,6 +71,44 @@ def test_a_profile_whose_minimum_rank_is_not_one_of_its_ranks_is_refused(tmp_pat
     )
 
     with pytest.raises(ValueError, match="colonel"):
+        load_profile(bad)
+
+
+def test_the_touched_department_profiles_have_a_version_2_from_2026_12_06() -> None:
+    directory = load_directory()
+    versions = {
+        code: [directory.profile_for(code, day).version for day in (date(2026, 12, 5), TODAY)]
+        for code in ("ALSIP-PD", "CPD-MO", "OPD-WI", "KPD", "MPD-MN")
+    }
+
+    assert versions == {
+        "ALSIP-PD": [1, 2],
+        "CPD-MO": [1, 2],
+        "OPD-WI": [1, 2],
+        "KPD": [1, 2],
+        "MPD-MN": [1, 1],
+    }
+
+
+def test_two_files_with_the_same_profile_version_stop_the_start(tmp_path: Path) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "again.toml").write_text(
+        (BUILT_IN / "profiles" / "kenosha-wi.toml").read_text()
+    )
+
+    with pytest.raises(ValueError, match="kenosha-wi v1 is given twice"):
+        load_directory(tmp_path)
+
+
+def test_a_recipient_role_must_name_one_of_the_recipients(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'id = "bad"\nversion = 1\neffective = 2026-01-01\ntitle = "B"\ndefault_section = "B 1"\n'
+        'ranks = ["officer"]\n[[obligations]]\ntrigger = "request_made"\nkind = "notify"\n'
+        'recipients = ["Chief"]\nrecipient_roles = { Commander = "commander" }\nsection = "B 2"\n'
+    )
+
+    with pytest.raises(ValueError, match="recipient_roles names no recipient: Commander"):
         load_profile(bad)
 
 
