@@ -78,9 +78,7 @@ def test_the_obligations_of_a_response_are_tied_to_its_request() -> None:
     assert [(o.kind, o.request_number) for o in owed] == [("notify", 1), ("report", 1)]
 
 
-def test_columbia_352_2_an_officer_in_the_field_may_answer_a_request_for_arrestee_transport() -> (
-    None
-):
+def test_columbia_352_2_a_field_officer_may_answer_a_request_for_arrestee_transport() -> None:
     """352.2 transports arrestees "only in exceptional circumstances" and names no rank for it
     (a supervisor's approval is Alsip 205.3's rule): version 1 wrongly asked for a sergeant."""
     response = answer("CPD-MO", emergency=WHY)
