@@ -32,6 +32,7 @@ class KeyOut(BaseModel):
     label: str
     created_at: datetime
     valid_until: datetime | None
+    rotated_at: datetime | None  # replaced then by a new key; it works to valid_until
 
 
 class NewKey(BaseModel):
@@ -57,7 +58,7 @@ class RotationIn(Body):
     grace_hours: Annotated[StrictInt, Field(ge=0, le=720)] = 24
 
 
-KEY_FIELDS = ("agency", "role", "label", "created_at", "valid_until")
+KEY_FIELDS = ("agency", "role", "label", "created_at", "valid_until", "rotated_at")
 
 
 @router.get("")

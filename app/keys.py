@@ -31,8 +31,11 @@ api_keys = sa.Table(
     sa.Column("label", sa.Text, nullable=False),
     sa.Column("role", sa.String(32), nullable=False, server_default=Role.CAD.value),
     sa.Column("created_at", UTCDateTime(), nullable=False),
-    # The key works until this moment: set now to revoke, later to expire or rotate.
+    # The key works until this moment: set now to revoke, later to expire or rotate. It
+    # only ever moves earlier (revision 0014's trigger refuses anything else).
     sa.Column("valid_until", UTCDateTime()),
+    # When a new key replaced it: a key is rotated once (its grace is no second key's start).
+    sa.Column("rotated_at", UTCDateTime()),
 )
 ID_LENGTH = 12  # a key is named by the start of its hash: enough to tell keys apart
 
@@ -166,14 +169,17 @@ def rotate_key(engine: Engine, key_id: str, grace: timedelta, agency: str | None
     """A new key for the same agency, role and holder that ends when the old one would have
     (a rotation changes the secret, never how long the holder may act); the old one works
     ``grace`` more, or until its own end if sooner. A key that has ended is not rotated:
-    that would bring it back."""
+    that would bring it back; nor is one rotated before, still in its grace: each rotation
+    would make one more working key."""
     old = the_key(engine, key_id, agency)
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        # One statement checks and ends it, so a revocation meanwhile is never undone.
-        still_working = sa.and_(api_keys.c.key_hash == old["key_hash"], works_at(now))
-        if conn.execute(ended_by(now + grace).where(still_working)).rowcount == 0:
-            raise KeyEnded(f"{key_id} has ended; create a new key instead")
+        # One statement checks and ends it, so a revocation or rotation meanwhile stands.
+        c = api_keys.c
+        replaceable = sa.and_(c.key_hash == old["key_hash"], works_at(now), c.rotated_at.is_(None))
+        rotated = ended_by(now + grace).values(rotated_at=now).where(replaceable)
+        if conn.execute(rotated).rowcount == 0:
+            raise KeyEnded(f"{key_id} has ended or was rotated; create a new key instead")
         return add_key(conn, old["agency"], old["label"], Role(old["role"]), old["valid_until"])
 
 

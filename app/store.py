@@ -327,8 +327,12 @@ SERVICE_ROLE_GRANTS = [
     # Append-only records: the triggers refuse changes, and the role gets no right to try.
     "GRANT SELECT, INSERT ON {schema}.access_log, {schema}.event_seals, {schema}.checkpoints"
     " TO {role}",
-    # The admin API creates, rotates and revokes keys (revoking sets an end: no DELETE).
-    "GRANT SELECT, INSERT, UPDATE ON {schema}.api_keys TO {role}",
+    # The admin API creates, rotates and revokes keys: it sets an end and a rotation, never
+    # the key, its agency or its role (no DELETE either). Revoked first: a table-wide UPDATE
+    # granted before would outweigh the column grant. Revision 0014's trigger also refuses
+    # an end moved later or removed.
+    "REVOKE UPDATE ON {schema}.api_keys FROM {role}",
+    "GRANT SELECT, INSERT, UPDATE (valid_until, rotated_at) ON {schema}.api_keys TO {role}",
     "GRANT SELECT ON {schema}.alembic_version TO {role}",
 ]
 

@@ -117,8 +117,25 @@ def test_a_rotated_key_ends_when_the_old_one_would_have(sqlite_service: Service)
 
     [old, new] = [k for k in admin.get("/v1/admin/keys").json() if k["role"] == "cad"]
     assert (made.status_code, rotated.status_code) == (201, 201)
-    assert old == before  # the grace would end later than the key: its end stays
+    assert {**old, "rotated_at": None} == before  # the grace ends later than the key: its end
+    assert old["rotated_at"] is not None  # stays, and the list shows it was rotated
     assert new["valid_until"] == before["valid_until"]
+
+
+def test_a_key_in_its_grace_is_not_rotated_again(sqlite_service: Service) -> None:
+    admin = sqlite_service.cad("KPD", Role.ADMIN)
+    old = Cad(sqlite_service.client, "KPD", new_key(admin, "cad"))
+    key_id = next(k["key_id"] for k in admin.get("/v1/admin/keys").json() if k["role"] == "cad")
+
+    first = admin.post(f"/v1/admin/keys/{key_id}/rotate", {"grace_hours": 24})
+    again = admin.post(f"/v1/admin/keys/{key_id}/rotate", {"grace_hours": 24})
+
+    listed = admin.get("/v1/admin/keys").json()
+    assert first.status_code == 201
+    assert (again.status_code, again.json()["type"]) == (409, P + "key-ended")
+    assert old.get("/v1/incidents").status_code == 200  # still in its grace
+    assert len(listed) == 3  # the admin's key, the old one and one new key
+    assert next(k for k in listed if k["key_id"] == key_id)["rotated_at"] is not None
 
 
 @pytest.mark.postgres

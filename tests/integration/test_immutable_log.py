@@ -3,11 +3,13 @@ store; on PostgreSQL not even by a role that may write events but does not own t
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from app.access_log import AccessLogWriter
+from app.keys import create_key, end_key, list_keys, rotate_key
 from app.services import build_services
 from app.settings import Settings
 from domain.incident import Incident
@@ -88,3 +90,31 @@ def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_the
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+
+
+@pytest.mark.postgres
+def test_the_services_own_role_rotates_and_ends_keys_but_cannot_rewrite_or_extend_them(
+    service_role_url: str,
+) -> None:
+    service = build_services(Settings(database_url=service_role_url, create_tables=False))
+    create_key(service.read_models, "KPD", "CAD", valid_for=timedelta(days=1))
+    [made] = list_keys(service.read_models)
+    rotate_key(service.read_models, made["key_hash"], timedelta(hours=1))
+    end_key(service.read_models, made["key_hash"], datetime.now(UTC))
+    service.close()
+    with psycopg.connect(service_role_url, autocommit=True) as conn:
+        for statement in (
+            "UPDATE api_keys SET role = 'state-auditor', agency = 'WI-DOJ'",
+            "UPDATE api_keys SET valid_until = NULL",
+            "UPDATE api_keys SET valid_until = valid_until + interval '1 year'",
+            "UPDATE api_keys SET rotated_at = NULL",
+            "DELETE FROM api_keys",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        may_update = conn.execute(
+            "SELECT has_column_privilege('api_keys', name, 'UPDATE')"
+            " FROM unnest(array['key_hash', 'agency', 'role', 'label', 'created_at']) AS name"
+        ).fetchall()
+
+    assert may_update == [(False,)] * 5

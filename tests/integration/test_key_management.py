@@ -9,12 +9,14 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from app.keys import (
     IssuedKey,
     KeyEnded,
     RecentKeys,
+    api_keys,
     create_key,
     end_key,
     list_keys,
@@ -77,6 +79,18 @@ def test_a_rotated_key_works_beside_the_old_one_until_the_grace_ends(
         assert principal_of(services.read_models, old) is None
     finally:
         services.close()
+
+
+def test_a_key_rotated_once_is_not_rotated_again_in_its_grace(sqlite_settings: Settings) -> None:
+    cli(sqlite_settings, "create-key", "--agency", "KPD")
+    key_id = cli(sqlite_settings, "keys", "list").split()[0]
+    cli(sqlite_settings, "keys", "rotate", key_id, "--grace-hours", "24")
+
+    again = run(sqlite_settings, "keys", "rotate", key_id, "--grace-hours", "24")
+
+    assert again.returncode == 2
+    assert "was rotated" in again.stderr
+    assert len(cli(sqlite_settings, "keys", "list").splitlines()) == 2
 
 
 def test_an_expired_key_is_refused(sqlite_settings: Settings) -> None:
@@ -213,3 +227,34 @@ def test_recent_keys_remember_ended_keys_never_guesses_and_at_most_their_limit(
 
     assert [keys.recent(key) for key in ended] == [None, IssuedKey(None), IssuedKey(None)]
     assert keys.recent("mal_guess") is None
+
+
+T_LATER = datetime.now(UTC) + timedelta(days=365)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"valid_until": None},
+        {"valid_until": T_LATER},
+        {"rotated_at": None},
+        {"agency": "WI-DOJ"},
+        {"role": "state-auditor"},
+    ],
+)
+def test_the_store_never_brings_a_key_back_nor_changes_whose_it_is(
+    services: Services, change: dict[str, object]
+) -> None:
+    engine = services.read_models
+    key = create_key(engine, "KPD", "CAD", valid_for=timedelta(days=1))
+    [made] = list_keys(engine)
+    rotate_key(engine, made["key_hash"], timedelta(hours=1))
+    end_key(engine, made["key_hash"], datetime.now(UTC))
+    before = list_keys(engine)
+
+    refused = pytest.raises(sa.exc.DBAPIError, match="never extended, revived or reassigned")
+    with refused, engine.begin() as conn:
+        conn.execute(sa.update(api_keys).values(change))
+
+    assert list_keys(engine) == before
+    assert principal_of(engine, key) is None
