@@ -315,3 +315,20 @@ def test_a_nul_character_is_refused_before_it_can_stop_the_projections(service: 
     assert (refused.status_code, refused.json()["type"]) == (422, P + "validation-failed")
     assert "NUL" in refused.text
     assert [i["case_number"] for i in listed.json()["items"]] == ["K-AFTER"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/v1/incidents", "GET, POST"),
+        ("OPTIONS", "/healthz", "GET"),
+        ("GET", "/v1/admin/keys/0123456789ab/revoke", "POST"),
+    ],
+)
+def test_a_method_not_allowed_is_answered_with_the_methods_that_are(
+    sqlite_service: Service, method: str, path: str, allowed: str
+) -> None:
+    answer = sqlite_service.client.request(method, path)
+
+    assert (answer.status_code, answer.json()["type"]) == (405, P + "method-not-allowed")
+    assert answer.headers["Allow"] == allowed
