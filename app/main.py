@@ -95,7 +95,10 @@ def create_app(settings: Settings) -> FastAPI:
         """Liveness, and how far the read models and the seals lag behind the log (in
         events): verification and checkpoints wait for the seals. ``stalled``: projections
         stopped at an event they cannot apply (which, and the error's type), whichever
-        process runs them; read first, since a stalled position cannot move past it."""
+        process runs them; read first, since a stalled position cannot move past it.
+        A stall answers ``"status": "stalled"``, still with 200: it is the log's, not this
+        process's, so a load balancer taking out every process would stop the writes and
+        the reads that still work; alert on the status (or mal_projection_stalled)."""
         services: Services = request.app.state.services
         stalled = [
             {"projection": runner.name, **asdict(stall)}
@@ -105,7 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
         head = services.ledger.recorder.max_notification_id() or 0
         projected = services.projection.position()
         return {
-            "status": "ok",
+            "status": "stalled" if stalled else "ok",
             "log_position": head,
             "projection_position": projected,
             "projection_lag": head - projected,

@@ -458,12 +458,15 @@ def test_health_says_which_event_stalled_the_projection_and_why(
     projection = service.services.projection
     with pytest.raises(ValueError, match="no outcome column"):
         projection.run_until_caught_up()  # as the runner's thread does, one batch at a time
-    stalled = service.client.get("/healthz").json()
+    answer = service.client.get("/healthz")
+    stalled = answer.json()
 
     monkeypatch.undo()
     projection.run_until_caught_up()
     resumed = service.client.get("/healthz").json()
 
+    assert (answer.status_code, stalled["status"]) == (200, "stalled")
+    assert resumed["status"] == "ok"
     assert stalled["projection_position"] == closed - 1
     assert stalled["stalled"] == [
         {"projection": "incidents", "position": closed, "error": "ValueError"}
