@@ -23,9 +23,15 @@ from app.audit import Checkpoint, Verdict, public_key_of
 from app.audit_store import make_checkpoint, verify_store
 from app.bundle import CHECKPOINT, BadBundle, verify_bundle, write_bundle
 from app.keys import create_key, end_key, list_keys, rotate_key
-from app.migrations import NotMigrated
+from app.migrations import NotMigrated, check_at_head
 from app.principals import AGENCY_ROLES, Role
-from app.services import STORE_UNAVAILABLE, Services, build_services, tune_garbage_collector
+from app.services import (
+    STORE_UNAVAILABLE,
+    Services,
+    build_services,
+    read_model_engine,
+    tune_garbage_collector,
+)
 from app.settings import Settings
 from app.store import grant_service_role, snapshotted_incidents
 from domain.directory import Directory, UnknownAgency
@@ -57,6 +63,8 @@ def serve(
     in_thread = settings.run_projections and projector == Projector.THREAD
     if workers > 1 and (in_thread or not settings.uses_postgres):
         raise typer.BadParameter("several workers need PostgreSQL and --projector process")
+    if not settings.create_tables:
+        check_migrated(settings)
     worker, stopping = None, threading.Event()
     if settings.run_projections and projector == Projector.PROCESS:
         this_cli = str(Path(sys.argv[0]).resolve())
@@ -77,6 +85,16 @@ def serve(
         if worker:
             worker.terminate()
             worker.wait()
+
+
+def check_migrated(settings: Settings) -> None:
+    """A process that may not migrate refuses tables behind the code here, in a line (see
+    main): from uvicorn's lifespan the same refusal is a page of traceback."""
+    engine = read_model_engine(settings)
+    try:
+        check_at_head(engine, settings.migrations_dir)
+    finally:
+        engine.dispose()
 
 
 def stop_if_gone(worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:

@@ -184,6 +184,18 @@ def test_a_process_that_may_not_migrate_says_so_in_a_line(tmp_path: Path) -> Non
     ]
 
 
+def test_serve_refuses_tables_it_may_not_migrate_in_a_line(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "unmigrated")
+    settings.data_dir.mkdir()
+    settings.sqlite_files.events.touch()
+
+    done = run(settings, "serve", "--port", "9", MAL_CREATE_TABLES="false")
+
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: the read-model tables are at revision none, not ")
+
+
 def test_an_unreachable_database_is_reported_in_a_line(sqlite_settings: Settings) -> None:
     done = run(sqlite_settings, "keys", "list", MAL_DATABASE_URL="postgresql://mal@127.0.0.1:9/mal")
 
