@@ -1,10 +1,11 @@
 """The one place that reads configuration (environment variables prefixed ``MAL_``)."""
 
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APPLICATION_NAME = "MutualAidLedger"
@@ -82,6 +83,18 @@ class Settings(BaseSettings):
     auth_lockout: bool = True
     # Origins allowed to call the API from a browser (CORS); none by default.
     cors_origins: list[str] = []
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
+    # (the access log's source, the lockout's). None by default: the source is the peer, which
+    # no header can forge; behind a proxy, name it, or every client shares its address.
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_only(cls, proxies: list[str]) -> list[str]:
+        """An address or network each: a name or "*" would trust more than one proxy."""
+        for proxy in proxies:
+            ip_network(proxy, strict=False)
+        return proxies
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

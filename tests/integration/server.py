@@ -1,5 +1,6 @@
 """The real service as a child process, to kill and restart it like an operator would."""
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,8 @@ def environment(settings: Settings) -> dict[str, str]:
     env["MAL_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         env["MAL_DATABASE_URL"] = settings.database_url
+    if settings.trusted_proxies:
+        env["MAL_TRUSTED_PROXIES"] = json.dumps(settings.trusted_proxies)
     return env
 
 
