@@ -26,8 +26,7 @@ async def record(scope: Scope, status: int, _seconds: float) -> None:
         "key_id": principal.key_id if principal else None,
         "role": principal.role.value if principal else None,
         "method": scope["method"],
-        # As sent where PostgreSQL's text cannot hold it (a NUL, sent as %00).
-        "path": scope["path"].replace("\x00", "%00"),
+        "path": logged_path(scope["path"]),
         "status": status,
         "source": client[0] if client else None,
     }
@@ -37,6 +36,18 @@ async def record(scope: Scope, status: int, _seconds: float) -> None:
         # The database is down (the answer is already a 503): keep the entry in the
         # process log rather than turn the answer into an error.
         log.error("access log unavailable; entry: %s", entry)
+
+
+MAX_PATH = 1024  # no route's path is near it; a longer one is kept to here, and marked
+
+
+def logged_path(path: str) -> str:
+    """As sent where PostgreSQL's text cannot hold it (a NUL, sent as %00), up to MAX_PATH
+    characters: a client may send 60,000, and each entry is kept for good."""
+    path = path.replace("\x00", "%00")
+    if len(path) <= MAX_PATH:
+        return path
+    return f"{path[:MAX_PATH]}...[truncated: {len(path)} characters]"
 
 
 @router.get("/access-log")

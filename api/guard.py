@@ -1,8 +1,9 @@
 """Abuse limits, per process: a source that fails authentication 5 times in 10 minutes is
-locked out for 10 minutes, and each key gets a bounded request rate. Both answer 429 with
-Retry-After. What they remember is bounded: a source is forgotten once its failures have left
-the window and its lockout has ended, and at most MAX_SOURCES are remembered (a scanner
-spraying addresses would otherwise grow the process without end)."""
+locked out for 10 minutes, each key gets a bounded request rate, and so do each source's
+requests without a key. All answer 429 with Retry-After. What they remember is bounded: a
+source is forgotten once its failures have left the window and its lockout has ended, and
+at most MAX_SOURCES are remembered (a scanner spraying addresses would otherwise grow the
+process without end)."""
 
 import math
 import threading
@@ -11,12 +12,16 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TypeVar
 
-from api.problems import ApiProblem
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.problems import ApiProblem, on_api_problem
 
 FAILURES_ALLOWED = 5
 WINDOW_SECONDS = 600.0
 LOCKOUT_SECONDS = 600.0
 MAX_SOURCES = 100_000
+NO_KEY_PER_MINUTE = 120  # a source's requests without a key (a board's page, health checks)
 T = TypeVar("T")
 
 
@@ -30,7 +35,9 @@ class AuthGuard:
         # Least recently failed or locked first, so the stale ones are forgotten from the front.
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._locked_until: OrderedDict[str, float] = OrderedDict()
-        self._buckets: dict[str, tuple[float, float]] = {}
+        # Token buckets: (tokens, when counted), the least recently used first.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._no_key: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def check_source(self, source: str) -> None:
@@ -67,14 +74,49 @@ class AuthGuard:
 
     def spend(self, key_hash: str) -> None:
         """A token bucket per key: ``per_minute`` requests, refilled continuously."""
-        now, rate = self.clock(), self.per_minute / 60.0
+        detail = "request rate limit reached for this key"
+        self._take(self._buckets, key_hash, self.per_minute, detail)
+
+    def spend_without_key(self, source: str) -> None:
+        """A token bucket per source for requests that send no key: each is logged, so
+        without a budget one source could grow the access log as fast as it can send."""
+        if self.lockout:
+            detail = "request rate limit reached for requests without a key from this source"
+            self._take(self._no_key, source, NO_KEY_PER_MINUTE, detail)
+
+    def _take(
+        self, buckets: "OrderedDict[str, tuple[float, float]]", name: str, size: int, detail: str
+    ) -> None:
+        """One token of ``name``'s bucket: ``size`` a minute, refilled continuously."""
+        now, rate = self.clock(), size / 60.0
         with self._lock:
-            tokens, at = self._buckets.get(key_hash, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - at) * rate)
-            if tokens < 1.0:
-                self._buckets[key_hash] = (tokens, now)
-                raise too_many("request rate limit reached for this key", (1.0 - tokens) / rate)
-            self._buckets[key_hash] = (tokens - 1.0, now)
+            tokens, at = buckets.pop(name, (float(size), now))
+            tokens = min(float(size), tokens + (now - at) * rate)
+            if len(buckets) >= MAX_SOURCES:
+                buckets.popitem(last=False)
+            buckets[name] = (tokens - 1.0 if tokens >= 1.0 else tokens, now)
+        if tokens < 1.0:
+            raise too_many(detail, (1.0 - tokens) / rate)
+
+
+class NoKeyBudget:
+    """Spends the source's budget for each request without a key, before the access log: a
+    request beyond it is answered 429 unlogged (an entry each would be the growth the budget
+    bounds). Requests with a key have the lockout (wrong keys) and their key's bucket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"authorization" not in dict(scope["headers"]):
+            client = scope.get("client")
+            guard: AuthGuard = scope["app"].state.guard
+            try:
+                guard.spend_without_key(client[0] if client else "unknown")
+            except ApiProblem as refused:
+                await on_api_problem(Request(scope), refused)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def first(entries: "OrderedDict[str, T]") -> T:

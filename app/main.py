@@ -23,7 +23,7 @@ from api import (
     stream,
 )
 from api.answers import OnAnswer
-from api.guard import AuthGuard
+from api.guard import AuthGuard, NoKeyBudget
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from api.metrics import Metrics
@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(OnAnswer, hook=access.record)
+    app.add_middleware(NoKeyBudget)  # outside the access log: see NoKeyBudget
     app.add_middleware(SecurityHeaders, strict_transport=settings.environment == "production")
     if settings.cors_origins:
         app.add_middleware(

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from api import guard as guard_module
-from api.guard import FAILURES_ALLOWED, WINDOW_SECONDS, AuthGuard
+from api.guard import FAILURES_ALLOWED, NO_KEY_PER_MINUTE, WINDOW_SECONDS, AuthGuard
+from app.access_log import access_log
 from app.keys import RecentKeys, create_key
 from app.main import create_app
 from app.settings import Settings
@@ -176,3 +177,25 @@ def key_lookups(engine: Engine) -> Iterator[list[str]]:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def test_requests_without_a_key_have_a_budget_per_source_beyond_which_none_is_logged(
+    client: tuple[TestClient, Clock, str],
+) -> None:
+    test_client, clock, key = client
+    services = test_client.app.state.services  # type: ignore[attr-defined]
+    answers = [test_client.get(f"/scan/{n}").status_code for n in range(NO_KEY_PER_MINUTE)]
+
+    refused = test_client.get("/v1/incidents")
+    with_key = test_client.get("/v1/incidents", headers={"Authorization": f"Bearer {key}"})
+    clock.now += 60 / NO_KEY_PER_MINUTE
+    refilled = test_client.get("/healthz")
+
+    with services.access_log.connect() as conn:
+        paths = conn.execute(sa.select(access_log.c.path)).scalars().all()
+    assert answers == [404] * NO_KEY_PER_MINUTE
+    assert (refused.status_code, refused.json()["type"]) == (429, TOO_MANY)
+    assert refused.headers["Retry-After"] == "1"
+    assert with_key.status_code == 200
+    assert refilled.status_code == 200
+    assert len(paths) == NO_KEY_PER_MINUTE + 2  # not the refusal

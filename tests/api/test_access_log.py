@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from api.access import MAX_PATH
 from app.access_log import access_log, commit_entries
 from app.migrations import upgrade_to_head
 from app.services import build_services, read_model_engine
@@ -126,6 +127,14 @@ def test_a_path_or_method_postgresql_text_could_not_hold_as_sent_is_logged(
         (None, None, "GET", "/v1/%00", 404),
         (None, None, "UNSUBSCRIBE", "/healthz", 405),
     ]
+
+
+def test_a_long_path_is_logged_up_to_a_bound_and_marked_truncated(service: Service) -> None:
+    service.client.get("/v1/" + "a" * 60_000)
+
+    [(_, _, _, path, status)] = logged(service)
+    assert status == 404
+    assert path == "/v1/" + "a" * (MAX_PATH - 4) + "...[truncated: 60004 characters]"
 
 
 def test_an_entry_the_database_refuses_costs_no_other_entry_of_its_batch(
