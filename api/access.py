@@ -33,9 +33,10 @@ async def record(scope: Scope, status: int, _seconds: float) -> None:
     try:
         await scope["app"].state.access_log.recorded(entry)
     except SQLAlchemyError:
-        # The database is down (the answer is already a 503): keep the entry in the
-        # process log rather than turn the answer into an error.
-        log.error("access log unavailable; entry: %s", entry)
+        # The database refused the entry's data, or was unavailable and the spool could not
+        # take it either (a full disk): keep it in the process log rather than turn the
+        # answer into an error.
+        log.error("access log entry not stored; entry: %s", entry)
 
 
 MAX_PATH = 1024  # no route's path is near it; a longer one is kept to here, and marked

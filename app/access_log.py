@@ -1,18 +1,13 @@
 """The access log: every request, allowed or refused, with who, what, when, outcome and
 source address. Append-only: the database refuses to change or delete an entry.
 
-On PostgreSQL it is a table of the read-model database (alembic revisions 0006 and 0008). On
-SQLite it has a file of its own, made here at start with the same table and triggers, so that
-its writer never waits on the projections' (SQLite admits one writer per file). Entries that
-revisions before 0009 kept in the read-model file are copied over once.
+On PostgreSQL it is a table of the read-model database (alembic revisions 0006, 0008, 0011
+and 0015). On SQLite it has a file of its own, made here at start with the same table and
+triggers, so that its writer never waits on the projections' (SQLite admits one writer per
+file). Entries that revisions before 0009 kept in the read-model file are copied over once.
+app/access_writer.py writes it.
 """
 
-import asyncio
-import queue
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +27,9 @@ access_log = sa.Table(
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("source", sa.String(64)),
+    # Set on an entry that waited in the spool (app/access_spool.py) while the database was
+    # unavailable: its replay skips an entry already in, so none is in twice.
+    sa.Column("spool_id", sa.String(32), index=True, unique=True),
 )
 
 
@@ -46,61 +44,18 @@ def prepare_sqlite_store(engine: Engine, read_models: Engine) -> None:
                 f"CREATE TRIGGER IF NOT EXISTS access_log_no_{action.lower()} BEFORE {action}"
                 f" ON access_log BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END"
             )
+        if "spool_id" not in {c["name"] for c in sa.inspect(conn).get_columns("access_log")}:
+            # A file made before the spool (revision 0015 on PostgreSQL). Plain ADD COLUMN,
+            # which keeps the triggers; SQLite adds no UNIQUE column, so the index apart.
+            conn.exec_driver_sql("ALTER TABLE access_log ADD COLUMN spool_id VARCHAR(32)")
+            conn.exec_driver_sql(
+                "CREATE UNIQUE INDEX ix_access_log_spool_id ON access_log (spool_id)"
+            )
         if conn.execute(sa.select(access_log.c.id).limit(1)).first() is None:
             with read_models.connect() as old:
                 earlier = [dict(r) for r in old.execute(sa.select(access_log)).mappings()]
             if earlier:
                 conn.execute(sa.insert(access_log), earlier)
-
-
-BATCH = 500
-
-
-class AccessLogWriter:
-    """Group commit: one thread writes the entries of many requests in one transaction, and
-    each request waits until its own entry is committed. No answer leaves before its entry is
-    durable, and concurrent requests neither take turns on the database nor wait on its lock.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
-        self._thread.start()
-
-    async def recorded(self, entry: dict[str, Any]) -> None:
-        """Returns once the entry is committed; raises what the commit raised. The request
-        waits on the event loop, not in a worker thread."""
-        loop = asyncio.get_running_loop()
-        committed: asyncio.Future[None] = loop.create_future()
-
-        def settle(error: Exception | None) -> None:
-            if error:
-                committed.set_exception(error)
-            else:
-                committed.set_result(None)
-
-        self._queue.put(Pending(stamped(entry), lambda e: loop.call_soon_threadsafe(settle, e)))
-        await committed
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
-            batch = [first]
-            while len(batch) < BATCH and not self._queue.empty():
-                if (more := self._queue.get()) is None:
-                    self._queue.put(None)  # finish this batch, then stop
-                    break
-                batch.append(more)
-            self._commit(batch)
-
-    def _commit(self, batch: list["Pending"]) -> None:
-        errors = commit_entries(self._engine, [p.entry for p in batch])
-        for pending, error in zip(batch, errors, strict=True):
-            pending.settle(error)
 
 
 def commit_entries(engine: Engine, entries: list[dict[str, Any]]) -> list[Exception | None]:
@@ -114,6 +69,8 @@ def commit_entries(engine: Engine, entries: list[dict[str, Any]]) -> list[Except
 
 
 REFUSED = (sa.exc.DataError, sa.exc.IntegrityError)
+# The database cannot be reached or cannot take the write now: the entries are spooled.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 def insert_entries(engine: Engine, entries: list[dict[str, Any]]) -> Exception | None:
@@ -125,14 +82,13 @@ def insert_entries(engine: Engine, entries: list[dict[str, Any]]) -> Exception |
     return None
 
 
-@dataclass(frozen=True)
-class Pending:
-    entry: dict[str, Any]
-    settle: Callable[[Exception | None], object]  # called once the commit is over
-
-
-def stamped(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"at": datetime.now(UTC), **entry}
+def unstored(engine: Engine, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The spooled entries not yet in the table."""
+    ids = [entry["spool_id"] for entry in entries]
+    with engine.connect() as conn:
+        query = sa.select(access_log.c.spool_id).where(access_log.c.spool_id.in_(ids))
+        stored = set(conn.execute(query).scalars())
+    return [entry for entry in entries if entry["spool_id"] not in stored]
 
 
 def entries_of(

@@ -27,7 +27,7 @@ from api.guard import AuthGuard, NoKeyBudget
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from api.metrics import Metrics
-from app.access_log import AccessLogWriter
+from app.access_writer import AccessLogWriter
 from app.keys import RecentKeys
 from app.services import Services, build_services, tune_garbage_collector
 from app.settings import Settings
@@ -41,7 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
             services = await run_in_threadpool(build_services, settings)
             started.push_async_callback(run_in_threadpool, services.close)
             app.state.services = services
-            app.state.access_log = AccessLogWriter(services.access_log)
+            app.state.access_log = AccessLogWriter(services.access_log, settings.access_log_spool)
             started.push_async_callback(run_in_threadpool, app.state.access_log.close)
             app.state.keys = RecentKeys(services.read_models)
             app.state.metrics = Metrics(services)
@@ -99,7 +99,9 @@ def create_app(settings: Settings) -> FastAPI:
         process runs them; read first, since a stalled position cannot move past it.
         A stall answers ``"status": "stalled"``, still with 200: it is the log's, not this
         process's, so a load balancer taking out every process would stop the writes and
-        the reads that still work; alert on the status (or mal_projection_stalled)."""
+        the reads that still work; alert on the status (or mal_projection_stalled).
+        ``access_log_spooled``: this process's access log entries waiting in the spool for
+        the database (app/access_writer.py)."""
         services: Services = request.app.state.services
         stalled = [
             {"projection": runner.name, **asdict(stall)}
@@ -115,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
             "projection_lag": head - projected,
             "seal_lag": head - services.sealer.position(),
             "stalled": stalled,
+            "access_log_spooled": request.app.state.access_log.spooled,
         }
 
     return app

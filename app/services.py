@@ -14,7 +14,7 @@ from eventsourcing.persistence import InterfaceError, Notification, OperationalE
 from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy.engine import Engine
 
-from app.access_log import prepare_sqlite_store
+from app.access_log import UNAVAILABLE, prepare_sqlite_store
 from app.checkpoints import PeriodicCheckpoints
 from app.ledger import MutualAidLedger
 from app.log_watch import LogSignal, PostgresLogWatch, SqliteLogWatch
@@ -29,13 +29,7 @@ from projections.tables import JSON_CODEC
 
 log = logging.getLogger(__name__)
 # What the stores raise when they cannot be reached: answered 503, waited out at start-up.
-STORE_UNAVAILABLE = (
-    OperationalError,
-    InterfaceError,
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.TimeoutError,
-)
+STORE_UNAVAILABLE = (OperationalError, InterfaceError, *UNAVAILABLE)
 INCIDENT_PROJECTION = "incidents"
 
 

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
             access_log=self.data_dir / "access_log.sqlite",
         )
 
+    @property
+    def access_log_spool(self) -> Path:
+        """Where access log entries wait while the database is unavailable, on either store
+        (app/access_spool.py)."""
+        return self.data_dir / "access_log_spool"
+
     def read_model_url(self) -> str:
         """SQLAlchemy URL of the read models: the same PostgreSQL database, or its own file."""
         if self.database_url:

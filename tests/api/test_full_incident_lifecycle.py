@@ -436,6 +436,7 @@ def test_health_reports_how_far_the_projections_lag_behind_the_log(service: Serv
         "projection_lag": 0,
         "seal_lag": 0,
         "stalled": [],
+        "access_log_spooled": 0,
     }
 
 

@@ -1,6 +1,7 @@
 """Issue 4, must show 5: PostgreSQL stops during load and starts again. While it is down the
 service answers only 503 with Retry-After (never 500); it recovers by itself; nothing that
-was acknowledged is lost."""
+was acknowledged is lost, and every request answered has its access log entry, once: those
+answered during the outage wait in the spool and reach the table when the database is back."""
 
 import threading
 from collections.abc import Iterator
@@ -74,6 +75,7 @@ def test_an_outage_gives_only_503s_and_the_service_recovers_without_a_restart(
             wait_for(load, lambda: any(s == 201 for _, s, _ in load.answers[during:]))
             load.stop.set()
             load.thread.join()
+            spooled = wait_for_the_spool(client)
     finally:
         server.kill()
 
@@ -82,6 +84,10 @@ def test_an_outage_gives_only_503s_and_the_service_recovers_without_a_restart(
     assert all(a.headers["Retry-After"] for a in unavailable)
     acknowledged = {case for case, status, _ in load.answers if status == 201}
     assert acknowledged <= stored_cases(settings)
+    assert spooled == 0
+    entries = logged_opens(settings)
+    assert sorted(status for status, _ in entries) == sorted(s for _, s, _ in load.answers)
+    assert {status for status, was_spooled in entries if was_spooled} >= {503}
 
 
 def wait_for(load: Load, condition: Any, limit: int = 100_000) -> None:
@@ -90,6 +96,23 @@ def wait_for(load: Load, condition: Any, limit: int = 100_000) -> None:
         assert load.thread.is_alive()
         assert len(load.answers) < limit
         load.stop.wait(0.05)
+
+
+def wait_for_the_spool(client: httpx.Client, rounds: int = 100) -> int:
+    """Entries still spooled, once none are or after 100 looks (the server moves them
+    before its next batch of entries, so each look's own entry waits for it)."""
+    for _ in range(rounds):
+        if (left := client.get("/healthz").json()["access_log_spooled"]) == 0:
+            break
+    return int(left)
+
+
+def logged_opens(settings: Settings) -> list[tuple[int, bool]]:
+    """Each access log entry of an open: its status, and whether it waited in the spool."""
+    assert settings.database_url
+    with psycopg.connect(settings.database_url) as conn:
+        query = "SELECT status, spool_id IS NOT NULL FROM access_log WHERE method = 'POST'"
+        return [(status, spooled) for status, spooled in conn.execute(query)]
 
 
 def stored_cases(settings: Settings) -> set[str]:

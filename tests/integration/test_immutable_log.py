@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from app.access_log import AccessLogWriter
+from app.access_writer import AccessLogWriter
 from app.keys import create_key, end_key, list_keys, rotate_key
 from app.services import build_services
 from app.settings import Settings
@@ -77,7 +77,7 @@ def test_the_services_own_role_appends_events_but_cannot_change_or_unprotect_the
     assert service.projection.run_until_caught_up() == head
     assert service.sealer.run_until_caught_up() == head
     assert snapshot_versions(service.ledger, Incident.create_id("KPD", "K-2"))
-    access_log = AccessLogWriter(service.access_log)
+    access_log = AccessLogWriter(service.access_log, service.settings.access_log_spool)
     asyncio.run(access_log.recorded({"method": "GET", "path": "/", "status": 200}))
     access_log.close()
     service.close()
