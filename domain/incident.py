@@ -452,8 +452,10 @@ class Incident(Aggregate):
         actor: Actor,
         occurred_at: datetime,
     ) -> None:
-        """Either side may write it: the officer's own agency or the one it served."""
-        self.check_writable(occurred_at)
+        """Either side may write it: the officer's own agency or the one it served. Allowed
+        after close, as notices and corrections are: officers write up their involvement and
+        observations (Kenosha IV.C.2) after the incident, and the full report needs them."""
+        check_aware(occurred_at)
         request = self.request(number, actor.agency)
         request.check_has_officer(badge)
         check_follows(occurred_at, [request.answered(), *request.naming([badge])])

@@ -423,6 +423,18 @@ def test_nothing_is_recorded_after_close() -> None:
     refuses(incident, IncidentAlreadyClosed, lambda i: i.close_incident("again", False, KPD, T0))
 
 
+def test_kenosha_iv_c_2_involvement_is_written_up_after_close() -> None:
+    """The officers' involvement and observations usually come after the incident; the full
+    report needs them, so they are recorded after close, as notices and corrections are."""
+    incident = deployed()
+    incident.close_incident("done", True, KPD, T0 + timedelta(hours=2))
+    incident.collect_events()
+
+    incident.record_involvement(1, "D-0", "held the line", "calm", KCSD, T0 + timedelta(days=1))
+
+    assert names(incident) == ["InvolvementRecorded"]
+
+
 @pytest.mark.parametrize(
     ("fact", "number", "actor"),
     [(Correctable.OUTCOME, None, KPD), (Correctable.RESPONSE_FACTS, 1, KCSD)],
