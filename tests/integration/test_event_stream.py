@@ -6,7 +6,6 @@ party to. A key revoked while its stream runs ends the stream."""
 import itertools
 import random
 import threading
-import time
 
 import httpx
 import pytest
@@ -152,7 +151,6 @@ def test_a_waiting_stream_is_woken_by_a_write_not_by_its_own_next_look(
         with httpx.stream("GET", server.url + "/v1/stream", headers=headers, timeout=20) as live:
             lines = live.iter_lines()
             assert next(lines) == ": idle"  # it looked, found nothing, and waits
-            time.sleep(0.5)  # a stream that looked every 100 ms would have said so 5 times
             if writer == "this server":
                 opened = httpx.post(
                     server.url + "/v1/incidents", json=bodies.open_body("K-1"), headers=headers
@@ -162,6 +160,12 @@ def test_a_waiting_stream_is_woken_by_a_write_not_by_its_own_next_look(
                 services = build_services(sqlite_settings)
                 open_incident(services.ledger, "K-1")
                 services.close()
+            # Until the write is projected: meanwhile a stream that looked by itself every
+            # 100 ms, as it used to, would have said so.
+            projected = httpx.get(
+                server.url + "/v1/incidents", params={"min_position": 2}, headers=headers
+            )
+            assert projected.status_code == 200, projected.text
             before = list(itertools.takewhile(lambda line: not line.startswith("id: "), lines))
     finally:
         server.kill()
