@@ -125,7 +125,7 @@ def approval_required(book: PolicyBook, requested_by: Actor) -> PolicyRef | None
     205.4 and Columbia 352.3 ask for a supervisor notice instead), or the request was made by
     someone who may approve it ("made or approved by a supervisor")."""
     profile = book.profile(requested_by.agency)
-    if profile.prior_approval is None or is_approver(profile, requested_by):
+    if profile.prior_approval is None or approved_as_made(profile, requested_by):
         return None
     return profile.ref(profile.prior_approval.section)
 
