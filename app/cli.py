@@ -145,7 +145,7 @@ def check_agency(directory: Directory, agency: str, role: Role) -> None:
     and the department's admin could neither see nor revoke it."""
     if role in AGENCY_ROLES:
         directory.agency(agency)
-    elif agency in (known.code for known in directory.agencies()):
+    elif agency in directory.names():
         raise typer.BadParameter(
             f"{agency} is an agency of the directory; a {role} key names the state body "
             "(e.g. WI-DOJ)"
